@@ -1,0 +1,8 @@
+using System.CommandLine;
+
+namespace TrustPool.Cli.Commands;
+
+internal static class ImaCommands
+{
+    public static Command Create() => new("ima", "(not built yet)");
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using TrustPool.Cli.Commands;
+
+namespace TrustPool.Cli;
+
+/// <summary>The <c>trustpool</c> command. Exit codes (ARCHITECTURE.md): 0 success/valid, 1 verified-and-rejected, 2 usage or unparseable input.</summary>
+public static class Program
+{
+    public const int ExitOk = 0;
+    public const int ExitRejected = 1;
+    public const int ExitUsage = 2;
+
+    public static int Main(string[] args)
+    {
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+            }
+
+            Console.Error.WriteLine("Run 'trustpool --help' for usage.");
+            return ExitUsage;
+        }
+
+        return parse.Invoke();
+    }
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("TrustPool: attestation service, trust agent and tools for trusted compute pools.");
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(TpmCommands.Create());
+        root.Subcommands.Add(EventLogCommands.Create());
+        root.Subcommands.Add(ImaCommands.Create());
+        root.Subcommands.Add(BenchCommands.Create());
+        return root;
+    }
+}

@@ -1,0 +1,35 @@
+namespace TrustPool.Tpm;
+
+/// <summary>TPM_ALG_ID (TPM 2.0 Library Part 2, 6.3). Only the values TrustPool handles are named.</summary>
+public enum TpmAlgorithmId : ushort
+{
+    Error = 0x0000,
+    Rsa = 0x0001,
+    Sha1 = 0x0004,
+    Hmac = 0x0005,
+    Aes = 0x0006,
+    KeyedHash = 0x0008,
+    Xor = 0x000A,
+    Sha256 = 0x000B,
+    Sha384 = 0x000C,
+    Sha512 = 0x000D,
+    Null = 0x0010,
+    Sm3_256 = 0x0012,
+    RsaSsa = 0x0014,
+    RsaEs = 0x0015,
+    RsaPss = 0x0016,
+    Oaep = 0x0017,
+    EcDsa = 0x0018,
+    EcDh = 0x0019,
+    EcDaa = 0x001A,
+    EcSchnorr = 0x001C,
+    Kdf1Sp800_56A = 0x0020,
+    Kdf1Sp800_108 = 0x0022,
+    Ecc = 0x0023,
+    SymCipher = 0x0025,
+    Ctr = 0x0040,
+    Ofb = 0x0041,
+    Cbc = 0x0042,
+    Cfb = 0x0043,
+    Ecb = 0x0044,
+}

@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using TrustPool.Tpm.Structures;
+using TrustPool.Tpm.Wire;
+
+namespace TrustPool.Tpm.Quotes;
+
+/// <summary>Outcome of QuoteVerifier.Verify: valid with the verified content, or the first fault found.</summary>
+public sealed class QuoteVerification
+{
+    private QuoteVerification(QuoteFault? fault, TpmsAttest? attest, PcrValues? pcrs)
+    {
+        Fault = fault;
+        Attest = attest;
+        VerifiedPcrs = pcrs;
+    }
+
+    public bool IsValid => Fault is null;
+
+    public QuoteFault? Fault { get; }
+
+    /// <summary>The parsed quote. Set once the signature verified (its content is then the TPM's), even if a later check failed.</summary>
+    public TpmsAttest? Attest { get; }
+
+    /// <summary>Clock, reset and restart counters for rollback checks against the previous quote.</summary>
+    public TpmsClockInfo? ClockInfo => Attest?.ClockInfo;
+
+    /// <summary>Only the PCR values inside the quote's selection; null unless <see cref="IsValid"/>.</summary>
+    public PcrValues? VerifiedPcrs { get; }
+
+    internal static QuoteVerification Valid(TpmsAttest attest, PcrValues pcrs) => new(null, attest, pcrs);
+
+    internal static QuoteVerification Rejected(QuoteFault fault, TpmsAttest? attest = null) => new(fault, attest, null);
+
+    public override string ToString() => IsValid ? "valid" : Fault!.ToString();
+}
+
+/// <summary>
+/// Verifies a TPM2_Quote (TPM 2.0 Part 3, 18.4): signature with the attestation key over the exact TPMS_ATTEST
+/// bytes, magic TPM_GENERATED_VALUE, type TPM_ST_ATTEST_QUOTE, extraData equal to the nonce, selection equal to the
+/// request, and pcrDigest equal to H_sig(PCR values in selection order). Nothing in the quote is used before the
+/// signature verified. Pure: no I/O.
+/// </summary>
+public static class QuoteVerifier
+{
+    public static QuoteVerification Verify(AttestationKey key, ReadOnlySpan<byte> attestBytes, ReadOnlySpan<byte> signatureBytes,
+        PcrValues pcrs, ReadOnlySpan<byte> expectedNonce, PcrSelection? requested = null)
+    {
+        TpmtSignature signature;
+        try
+        {
+            signature = TpmtSignature.Parse(signatureBytes);
+        }
+        catch (TpmFormatException e)
+        {
+            return QuoteVerification.Rejected(new MalformedEvidence(e.Field, e.Offset, "signature: " + e.Message));
+        }
+
+        return Verify(key, attestBytes, signature, pcrs, expectedNonce, requested);
+    }
+
+    public static QuoteVerification Verify(AttestationKey key, ReadOnlySpan<byte> attestBytes, TpmtSignature signature,
+        PcrValues pcrs, ReadOnlySpan<byte> expectedNonce, PcrSelection? requested = null)
+    {
+        if (key.Public is { } pub && pub.Scheme.Scheme != TpmAlgorithmId.Null &&
+            (pub.Scheme.Scheme != signature.SigAlg || pub.Scheme.HashAlg != signature.HashAlg))
+        {
+            return QuoteVerification.Rejected(new SignatureSchemeMismatch(pub.Scheme, signature.SigAlg, signature.HashAlg));
+        }
+
+        if (!key.Verify(attestBytes, signature))
+        {
+            return QuoteVerification.Rejected(new SignatureInvalid(signature.SigAlg, signature.HashAlg));
+        }
+
+        TpmsAttest attest;
+        try
+        {
+            attest = TpmsAttest.Parse(attestBytes);
+        }
+        catch (TpmFormatException e)
+        {
+            return QuoteVerification.Rejected(new MalformedEvidence(e.Field, e.Offset, e.Message));
+        }
+
+        if (attest.Magic != TpmLimits.GeneratedValue)
+        {
+            return QuoteVerification.Rejected(new MagicInvalid(attest.Magic), attest);
+        }
+
+        if (attest.Attested is not QuoteInfo quote)
+        {
+            return QuoteVerification.Rejected(new NotAQuote(attest.Type), attest);
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(attest.ExtraData, expectedNonce))
+        {
+            return QuoteVerification.Rejected(new NonceMismatch(expectedNonce.ToArray(), attest.ExtraData), attest);
+        }
+
+        if (requested is not null && !requested.Equals(quote.PcrSelect))
+        {
+            return QuoteVerification.Rejected(new SelectionMismatch(requested, quote.PcrSelect), attest);
+        }
+
+        // The TPM hashes the selected PCR values with the signing scheme's hash (Part 3, 18.4.1; go-tpm-tools'
+        // GCE quotes show a SHA-256 pcrDigest even over the SHA-1 and SHA-384 banks).
+        var digestAlg = signature.HashAlg;
+        if (!TpmHash.IsSupported(digestAlg))
+        {
+            return QuoteVerification.Rejected(new SignatureInvalid(signature.SigAlg, digestAlg), attest);
+        }
+
+        var total = 0;
+        foreach (var bank in quote.PcrSelect)
+        {
+            total += bank.Count * TpmHash.DigestSize(bank.Hash);
+        }
+
+        byte[]? rented = null;
+        var concat = total <= 2048 ? stackalloc byte[total] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(total)).AsSpan(0, total);
+        try
+        {
+            var covered = new PcrValues();
+            var pos = 0;
+            foreach (var bank in quote.PcrSelect)
+            {
+                var values = pcrs.GetBank(bank.Hash);
+                var mask = bank.Mask;
+                while (mask != 0)
+                {
+                    var i = System.Numerics.BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    if (values?[i] is not { } v)
+                    {
+                        return QuoteVerification.Rejected(new PcrValueMissing(bank.Hash, i), attest);
+                    }
+
+                    v.CopyTo(concat[pos..]);
+                    pos += v.Length;
+                    covered.Set(bank.Hash, i, v);
+                }
+            }
+
+            Span<byte> computed = stackalloc byte[TpmLimits.MaxDigestSize];
+            var n = TpmHash.Hash(digestAlg, concat, computed);
+            if (!CryptographicOperations.FixedTimeEquals(computed[..n], quote.PcrDigest))
+            {
+                return QuoteVerification.Rejected(new PcrDigestMismatch(quote.PcrDigest, computed[..n].ToArray()), attest);
+            }
+
+            return QuoteVerification.Valid(attest, covered);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+}

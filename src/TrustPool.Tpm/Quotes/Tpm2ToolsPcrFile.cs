@@ -68,9 +68,19 @@ public static class Tpm2ToolsPcrFile
         }
 
         var needed = (long)SelectionSize + 4 + lists * (long)DigestListSize;
-        if (file.Length < needed)
+        if (file.Length != needed)
         {
-            throw new TpmFormatException("pcrs.digests", file.Length, $"{lists} digest lists need {needed} bytes, file has {file.Length}");
+            throw new TpmFormatException("pcrs.digests", (int)Math.Min(file.Length, needed), $"{lists} digest lists need exactly {needed} bytes, file has {file.Length}");
+        }
+
+        // Bytes that carry no value (unused slots, padding, digest buffers past their size) must be zero, as
+        // tpm2-tools writes them: a change anywhere in the file is then detected, never silently ignored.
+        var meaningful = new bool[file.Length];
+        meaningful.AsSpan(0, 4).Fill(true);
+        meaningful.AsSpan(listsAt, 4).Fill(true);
+        for (var i = 0; i < count; i++)
+        {
+            meaningful.AsSpan(4 + i * SelectionSlotSize, 3 + banks[i].SizeOfSelect).Fill(true);
         }
 
         var digests = new List<byte[]>();
@@ -78,6 +88,7 @@ public static class Tpm2ToolsPcrFile
         {
             var at = listsAt + 4 + l * DigestListSize;
             var n = BinaryPrimitives.ReadUInt32LittleEndian(file[at..]);
+            meaningful.AsSpan(at, 4).Fill(true);
             if (n > TpmLimits.MaxDigestsInList)
             {
                 throw new TpmFormatException("pcrs.digests.list.count", at, $"{n} exceeds {TpmLimits.MaxDigestsInList}");
@@ -92,7 +103,16 @@ public static class Tpm2ToolsPcrFile
                     throw new TpmFormatException("pcrs.digests.size", slot, $"{size} exceeds {TpmLimits.MaxDigestSize}");
                 }
 
+                meaningful.AsSpan(slot, 2 + size).Fill(true);
                 digests.Add(file.Slice(slot + 2, size).ToArray());
+            }
+        }
+
+        for (var i = 0; i < file.Length; i++)
+        {
+            if (!meaningful[i] && file[i] != 0)
+            {
+                throw new TpmFormatException("pcrs", i, "a byte outside every selection and value is not zero");
             }
         }
 
@@ -115,6 +135,11 @@ public static class Tpm2ToolsPcrFile
 
                 values.Set(bank.Hash, i, v);
             }
+        }
+
+        if (k != digests.Count)
+        {
+            throw new TpmFormatException("pcrs.digests", listsAt, $"file has {digests.Count} values, selection {selection} covers {k}");
         }
 
         return (selection, values);

@@ -219,7 +219,7 @@ public sealed class PcrSelection : IReadOnlyList<PcrBankSelection>, IEquatable<P
         }
     }
 
-    /// <summary>Same banks in the same order with the same PCRs (sizeofSelect padding is ignored).</summary>
+    /// <summary>Same banks in the same order with the same PCRs and the same sizeofSelect: equal means byte-identical on the wire.</summary>
     public bool Equals(PcrSelection? other)
     {
         if (other is null || other._banks.Length != _banks.Length)
@@ -229,7 +229,7 @@ public sealed class PcrSelection : IReadOnlyList<PcrBankSelection>, IEquatable<P
 
         for (var i = 0; i < _banks.Length; i++)
         {
-            if (_banks[i].Hash != other._banks[i].Hash || _banks[i].Mask != other._banks[i].Mask)
+            if (_banks[i] != other._banks[i])
             {
                 return false;
             }

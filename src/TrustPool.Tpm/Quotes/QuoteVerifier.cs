@@ -7,11 +7,16 @@ namespace TrustPool.Tpm.Quotes;
 /// <summary>Outcome of QuoteVerifier.Verify: valid with the verified content, or the first fault found.</summary>
 public sealed class QuoteVerification
 {
-    private QuoteVerification(QuoteFault? fault, TpmsAttest? attest, PcrValues? pcrs)
+    // The covered values exactly as hashed, copied at verification time: later changes to the caller's
+    // PcrValues cannot change what this result reports as verified.
+    private readonly byte[]? _coveredValues;
+    private PcrValues? _verified;
+
+    private QuoteVerification(QuoteFault? fault, TpmsAttest? attest, byte[]? coveredValues)
     {
         Fault = fault;
         Attest = attest;
-        VerifiedPcrs = pcrs;
+        _coveredValues = coveredValues;
     }
 
     public bool IsValid => Fault is null;
@@ -25,9 +30,26 @@ public sealed class QuoteVerification
     public TpmsClockInfo? ClockInfo => Attest?.ClockInfo;
 
     /// <summary>Only the PCR values inside the quote's selection; null unless <see cref="IsValid"/>.</summary>
-    public PcrValues? VerifiedPcrs { get; }
+    public PcrValues? VerifiedPcrs => _coveredValues is null ? null : _verified ??= Split();
 
-    internal static QuoteVerification Valid(TpmsAttest attest, PcrValues pcrs) => new(null, attest, pcrs);
+    private PcrValues Split()
+    {
+        var covered = new PcrValues();
+        var pos = 0;
+        foreach (var bank in ((QuoteInfo)Attest!.Attested).PcrSelect)
+        {
+            var size = TpmHash.DigestSize(bank.Hash);
+            foreach (var i in bank.Indices)
+            {
+                covered.Set(bank.Hash, i, _coveredValues![pos..(pos + size)]);
+                pos += size;
+            }
+        }
+
+        return covered;
+    }
+
+    internal static QuoteVerification Valid(TpmsAttest attest, byte[] coveredValues) => new(null, attest, coveredValues);
 
     internal static QuoteVerification Rejected(QuoteFault fault, TpmsAttest? attest = null) => new(fault, attest, null);
 
@@ -120,7 +142,6 @@ public static class QuoteVerifier
         var concat = total <= 2048 ? stackalloc byte[total] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(total)).AsSpan(0, total);
         try
         {
-            var covered = new PcrValues();
             var pos = 0;
             foreach (var bank in quote.PcrSelect)
             {
@@ -137,7 +158,6 @@ public static class QuoteVerifier
 
                     v.CopyTo(concat[pos..]);
                     pos += v.Length;
-                    covered.Set(bank.Hash, i, v);
                 }
             }
 
@@ -148,7 +168,7 @@ public static class QuoteVerifier
                 return QuoteVerification.Rejected(new PcrDigestMismatch(quote.PcrDigest, computed[..n].ToArray()), attest);
             }
 
-            return QuoteVerification.Valid(attest, covered);
+            return QuoteVerification.Valid(attest, concat.ToArray());
         }
         finally
         {

@@ -1,0 +1,29 @@
+using BenchmarkDotNet.Attributes;
+using TrustPool.Tpm.Quotes;
+
+namespace TrustPool.Benchmarks;
+
+/// <summary>
+/// Issue 2: quote verification (24 sha256 PCRs) vs the bare signature verification of the same imported key.
+/// Target: VerifyQuote >= 90% of the bare rate, i.e. its mean time at most 1/0.9 of VerifyBare's.
+/// </summary>
+[MemoryDiagnoser]
+public class QuoteVerifyBenchmarks
+{
+    private VerifyBenchmarkCase _case = null!;
+
+    [Params("ecdsa-p256", "rsa-2048")]
+    public string Ak { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup() => _case = VerifyBenchmark.CreateCase(rsa: Ak == "rsa-2048");
+
+    [GlobalCleanup]
+    public void Cleanup() => _case.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public bool VerifyBare() => _case.VerifyBare();
+
+    [Benchmark]
+    public bool VerifyQuote() => _case.VerifyQuote();
+}

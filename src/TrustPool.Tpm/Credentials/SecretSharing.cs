@@ -46,6 +46,13 @@ public static class SecretSharing
     {
         var rsa = key.Rsa ?? throw new ArgumentException("not an RSA key", nameof(key));
         var k = rsa.Modulus.Length;
+
+        // The key comes from an untrusted host: insist on a plausible modulus (1024..4096 bits, odd, no leading zero).
+        if (k is < 128 or > TpmLimits.MaxRsaKeyBytes || rsa.Modulus[0] == 0 || (rsa.Modulus[^1] & 1) == 0 || rsa.KeyBits != 8 * k)
+        {
+            throw new ArgumentException($"the RSA public key is not usable: modulus of {k} bytes for keyBits {rsa.KeyBits}", nameof(key));
+        }
+
         var em = Oaep.Encode(key.NameAlg, TpmKdf.LabelBytes(label), secret, oaepSeed, k);
         var n = new BigInteger(rsa.Modulus, isUnsigned: true, isBigEndian: true);
         var m = new BigInteger(em, isUnsigned: true, isBigEndian: true);
@@ -60,9 +67,23 @@ public static class SecretSharing
     {
         var ecc = key.Ecc ?? throw new ArgumentException("not an ECC key", nameof(key));
         var coordinateSize = CoordinateSize(ecc.Curve);
-        using var peer = ImportPublic(ecc.Curve, ecc.X, ecc.Y, coordinateSize);
-        using var mine = ECDiffieHellman.Create(ephemeral);
-        var z = mine.DeriveRawSecretAgreement(peer.PublicKey);
+        if (ecc.X.Length > coordinateSize || ecc.Y.Length > coordinateSize)
+        {
+            throw new ArgumentException("the ECC public key's coordinates are larger than its curve", nameof(key));
+        }
+
+        byte[] z;
+        try
+        {
+            using var peer = ImportPublic(ecc.Curve, ecc.X, ecc.Y, coordinateSize);
+            using var mine = ECDiffieHellman.Create(ephemeral);
+            z = mine.DeriveRawSecretAgreement(peer.PublicKey);
+        }
+        catch (CryptographicException e)
+        {
+            throw new ArgumentException("the ECC public key is not a valid point on its curve", nameof(key), e);
+        }
+
         var ex = Pad(ephemeral.Q.X!, coordinateSize);
         var ey = Pad(ephemeral.Q.Y!, coordinateSize);
         var seed = TpmKdf.KdfE(key.NameAlg, z, label, ex, Pad(ecc.X, coordinateSize), 8 * DigestSizeOf(key));

@@ -92,6 +92,27 @@ public sealed class CredentialProtectionTests : IDisposable
     }
 
     [Fact]
+    public void Activate_EphemeralPointOffTheCurve_IsRejectedBeforeAnyEcdh()
+    {
+        var made = CredentialProtection.MakeCredential(_eccEkPublic, _akName, [1, 2]);
+        var point = (byte[])made.EncryptedSecret.Clone();
+        point[^1] ^= 0x01; // y no longer matches x: an invalid-curve point must not reach the EK private key
+        var e = Assert.Throws<CredentialException>(() => Activate(rsa: false, _akName, made with { EncryptedSecret = point }));
+        Assert.Equal(CredentialFailure.SecretRejected, e.Failure);
+    }
+
+    [Fact]
+    public void MakeCredential_UnusableEkPublicKey_IsArgumentException()
+    {
+        // The EK public comes from the host: a zero modulus or an off-curve point must not crash the service.
+        Assert.Throws<ArgumentException>(() => CredentialProtection.MakeCredential(TpmTemplates.Ek(TpmKeyAlgorithm.Rsa2048), _akName, [1]));
+        var q = _eccEk.ExportParameters(false).Q;
+        var badY = (byte[])q.Y!.Clone();
+        badY[^1] ^= 1;
+        Assert.Throws<ArgumentException>(() => CredentialProtection.MakeCredential(TpmTemplates.Ek(TpmKeyAlgorithm.EccP256, eccX: q.X, eccY: badY), _akName, [1]));
+    }
+
+    [Fact]
     public void Tpm2ToolsFile_RoundTrips()
     {
         var made = CredentialProtection.MakeCredential(_eccEkPublic, _akName, [1, 2]);

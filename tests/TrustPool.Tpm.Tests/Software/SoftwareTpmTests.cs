@@ -449,6 +449,18 @@ public sealed class SoftwareTpmTests : IDisposable
     }
 
     [Fact]
+    public void Open_InMissingDirectory_ManufacturesANewTpm()
+    {
+        var path = Path.Combine(_dir, "hosts", "42", "tpm.json");
+        using (var tpm = SoftwareTpm.Open(path))
+        {
+            Assert.Equal(0u, tpm.ClockInfo.RestartCount);
+        }
+
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
     public void Disposed_Throws()
     {
         var tpm = SoftwareTpm.CreateInMemory();

@@ -588,21 +588,20 @@ public sealed class SoftwareTpm : ITpm
 
     private TpmAttestation Attest(LoadedKey key, ReadOnlySpan<byte> qualifyingData, TpmStructureTag type, AttestedInfo info)
     {
-        var attest = new TpmsAttest(TpmLimits.GeneratedValue, type, QualifiedName(key.Public), qualifyingData.ToArray(),
+        var attest = new TpmsAttest(TpmLimits.GeneratedValue, type, EndorsementQualifiedName(key.Public.NameAlg, key.Public.Name), qualifyingData.ToArray(),
             CurrentClockInfo(), FirmwareVersion, info).ToBytes();
         return new TpmAttestation(attest, key.Sign(attest).ToBytes());
     }
 
     /// <summary>
-    /// TPMS_ATTEST.qualifiedSigner is the signer's Qualified Name (Part 1, 16): for a primary key of the endorsement
-    /// hierarchy QN = nameAlg || H_nameAlg(TPM_RH_ENDORSEMENT handle || Name), as a real TPM reports it.
+    /// TPMS_ATTEST.qualifiedSigner is the signer's Qualified Name (Part 1, 16), not its Name: for a primary key of the
+    /// endorsement hierarchy QN = nameAlg || H_nameAlg(TPM_RH_ENDORSEMENT || Name), as a real TPM reports it
+    /// (checked against swtpm's `tpm2_readpublic` output in the tests).
     /// </summary>
-    private static byte[] QualifiedName(TpmtPublic key)
+    internal static byte[] EndorsementQualifiedName(TpmAlgorithmId nameAlg, byte[] name)
     {
-        var name = key.Name;
-        var parent = new byte[] { 0x40, 0x00, 0x00, 0x0B };
-        var alg = key.NameAlg;
-        return [(byte)((ushort)alg >> 8), (byte)alg, .. TpmHash.Hash(alg, [.. parent, .. name])];
+        byte[] hierarchy = [0x40, 0x00, 0x00, 0x0B];
+        return [(byte)((ushort)nameAlg >> 8), (byte)nameAlg, .. TpmHash.Hash(nameAlg, [.. hierarchy, .. name])];
     }
 
     private TpmsClockInfo CurrentClockInfo() => new(CurrentClock(), _state.ResetCount, _state.RestartCount, Safe: true);

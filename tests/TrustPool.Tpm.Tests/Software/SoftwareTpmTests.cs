@@ -175,6 +175,24 @@ public sealed class SoftwareTpmTests : IDisposable
     }
 
     [Fact]
+    public void EndorsementQualifiedName_MatchesSwtpm()
+    {
+        // swtpm 0.7.1 + tpm2-tools 5.4: `tpm2_createek -G ecc` then `tpm2_readpublic` printed this name and qualified name.
+        var name = Convert.FromHexString("000b823cf533f10492f28659d35a48cde00ce1b173705bb8f68852c4f95414d10a5b");
+        Assert.Equal("000b3bd910511b6e420006689be590ed8fb83fef14d9a7450b69e9cc3d9d1338e8f0",
+            Convert.ToHexStringLower(SoftwareTpm.EndorsementQualifiedName(TpmAlgorithmId.Sha256, name)));
+    }
+
+    [Fact]
+    public void Quote_QualifiedSigner_IsTheAkQualifiedName()
+    {
+        using var tpm = SoftwareTpm.CreateInMemory();
+        var ak = tpm.CreateAk(TpmKeyAlgorithm.EccP256);
+        var attest = TpmsAttest.Parse(tpm.Quote(ak.Handle, [], PcrSelection.Single(TpmAlgorithmId.Sha256, [0])).Attest);
+        Assert.Equal(SoftwareTpm.EndorsementQualifiedName(TpmAlgorithmId.Sha256, ak.Name), attest.QualifiedSigner);
+    }
+
+    [Fact]
     public void Quote_WithEk_IsRefused()
     {
         using var tpm = SoftwareTpm.CreateInMemory();

@@ -12,7 +12,7 @@ namespace TrustPool.Tpm.Software;
 /// seed); genuine TPMS_ATTEST quotes and NV certifications signed with the AK; clock and reset/restart counters;
 /// ActivateCredential; NV indices; persistent handles.
 /// <para>
-/// Life cycle: <see cref="Open"/> is a TPM Restart (Shutdown(STATE) + Startup(CLEAR), Part 1, 36.4): PCRs start at zero,
+/// Life cycle: <see cref="Open"/> is a TPM Restart (Shutdown(STATE) + Startup(CLEAR), Part 3, 9.3): PCRs start at zero,
 /// restartCount is incremented, resetCount and clock carry on. <see cref="Reboot"/> is a TPM Reset: PCRs zero,
 /// resetCount + 1, restartCount 0, transient objects gone. Keys, counters, clock, NV and persistent handles live in
 /// the state file, written atomically (temporary file with mode 0600, then rename).
@@ -130,7 +130,7 @@ public sealed class SoftwareTpm : ITpm
         lock (_gate)
         {
             ThrowIfDisposed();
-            return new TpmInfo(ManufacturerId, "TPSW", VendorString, FirmwareVersion, s_banks);
+            return new TpmInfo(ManufacturerId, "TPSW", VendorString, FirmwareVersion, [.. s_banks]);
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class SoftwareTpm : ITpm
                 }
             }
 
-            // Part 1, 17.2: PCR_new = H(PCR_old || digest), per bank.
+            // Part 3, 22.2 (TPM2_PCR_Extend): PCR_new = H(PCR_old || digest), per bank.
             foreach (var d in digests)
             {
                 var bank = _pcrs[d.HashAlg];
@@ -570,7 +570,7 @@ public sealed class SoftwareTpm : ITpm
     }
 
     /// <summary>
-    /// Part 3, 18.1: the TPM drops PCRs it does not implement from the selection it quotes (and reports the result),
+    /// Part 3, 18.4 (and the reference code's FilterPcr): the TPM drops PCRs it does not implement from the selection it quotes (and reports the result),
     /// so unallocated banks keep their entry with an empty bitmap and indices above 23 are cleared.
     /// </summary>
     private PcrSelection FilterSelection(PcrSelection selection)

@@ -110,7 +110,7 @@ internal static class SoftwareTpmStateFile
 
         foreach (var (index, nv) in state.Nv)
         {
-            if ((index >> 24) != 0x01 || nv is null || nv.Data is null || nv.Data.Length != nv.Size)
+            if ((index >> 24) != 0x01 || nv is null || nv.Data is null || nv.Data.Length != nv.Size || nv.Size > Structures.TpmLimits.MaxNvBufferSize)
             {
                 throw Corrupt(path, $"NV index 0x{index:x8} is inconsistent");
             }

@@ -67,6 +67,29 @@ public sealed class MakeCredentialInteropTests : IDisposable
     }
 
     [SkippableTheory]
+    [InlineData("rsa")]
+    [InlineData("ecc")]
+    public void MakeCredential_ForAnotherEk_FailsActivationOnSwtpm(string ekAlgorithm)
+    {
+        using var swtpm = SwtpmInstance.Start();
+        var tools = new Tpm2Tools(swtpm.Tcti, _dir);
+        tools.CreateEkAndAk(ekAlgorithm);
+        var akName = File.ReadAllBytes(Path.Combine(_dir, "ak.name"));
+        using var rsa = RSA.Create(2048);
+        using var ecdh = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var q = ecdh.ExportParameters(false).Q;
+        var otherEk = ekAlgorithm == "rsa"
+            ? TpmTemplates.Ek(TpmKeyAlgorithm.Rsa2048, rsa.ExportParameters(false).Modulus)
+            : TpmTemplates.Ek(TpmKeyAlgorithm.EccP256, eccX: q.X, eccY: q.Y);
+
+        File.WriteAllBytes(Path.Combine(_dir, "cred.out"), CredentialProtection.MakeCredential(otherEk, akName, [5, 6, 7]).ToTpm2ToolsFile());
+        var r = tools.ActivateCredential("cred.out", "actcred.out");
+
+        Assert.True(r.ExitCode != 0, r.ToString());
+        Assert.False(File.Exists(Path.Combine(_dir, "actcred.out")));
+    }
+
+    [SkippableTheory]
     [InlineData(TpmKeyAlgorithm.Rsa2048)]
     [InlineData(TpmKeyAlgorithm.EccP256)]
     public void Tpm2MakeCredentialOffline_IsActivatedBySoftwareActivateCredential(TpmKeyAlgorithm algorithm)

@@ -19,7 +19,8 @@ namespace TrustPool.Tpm.Software;
 /// </para>
 /// <para>
 /// Like a real TPM it executes one command at a time: callers serialize. Every member takes one lock, so concurrent
-/// calls cannot corrupt the state, they just wait. Not for production: private keys are in a file and the RSA
+/// calls cannot corrupt the state, they just wait. One process per state file: two processes that open the same file
+/// each keep their own copy and the last save wins. Not for production: private keys are in a file and the RSA
 /// private operation is not constant time.
 /// </para>
 /// </summary>

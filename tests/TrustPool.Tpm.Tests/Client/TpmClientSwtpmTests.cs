@@ -230,12 +230,14 @@ public sealed partial class TpmClientSwtpmTests : IClassFixture<SwtpmFixture>, I
         return ecdsa.VerifyData(message, rs, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
-    [SkippableFact]
-    public void ActivateCredential_Tpm2MakeCredentialForOurAk_ReturnsSecret()
+    [SkippableTheory]
+    [InlineData(TpmKeyAlgorithm.Rsa2048, TpmKeyAlgorithm.EccP256)]
+    [InlineData(TpmKeyAlgorithm.EccP256, TpmKeyAlgorithm.Rsa2048)]
+    public void ActivateCredential_Tpm2MakeCredentialForOurAk_ReturnsSecret(TpmKeyAlgorithm ekAlgorithm, TpmKeyAlgorithm akAlgorithm)
     {
         using var tpm = _fx.Connect();
-        var ek = tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
-        var ak = tpm.CreateAk(TpmKeyAlgorithm.EccP256);
+        var ek = tpm.CreateEk(ekAlgorithm);
+        var ak = tpm.CreateAk(akAlgorithm);
         try
         {
             var secret = RandomNumberGenerator.GetBytes(32);
@@ -260,6 +262,35 @@ public sealed partial class TpmClientSwtpmTests : IClassFixture<SwtpmFixture>, I
         }
 
         // Neither the successful nor the failed activation left a policy session loaded.
+        Assert.DoesNotContain("0x3", _fx.Tool("tpm2_getcap", null, "handles-loaded-session"), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ActivateCredential_MadeForAnotherEk_Fails()
+    {
+        using var tpm = _fx.Connect();
+        // Another RSA EK of the same TPM: the L-1 template with a different unique field derives a different key.
+        var template = TpmTemplates.Ek(TpmKeyAlgorithm.Rsa2048, rsaModulus: Enumerable.Repeat((byte)0x5A, 256).ToArray());
+        var otherEk = tpm.CreatePrimary(TpmHandle.Endorsement, template);
+        tpm.FlushContext(otherEk.Handle);
+        var ek = tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
+        var ak = tpm.CreateAk(TpmKeyAlgorithm.Rsa2048);
+        try
+        {
+            Assert.NotEqual(ek.Public.Rsa!.Modulus, otherEk.Public.Rsa!.Modulus);
+            var (blob, encryptedSecret) = MakeCredential(otherEk.Public, ak.Name, RandomNumberGenerator.GetBytes(32));
+            var e = Assert.Throws<TpmException>(() => tpm.ActivateCredential(ak.Handle, ek.Handle, blob, encryptedSecret));
+            // The seed does not OAEP-decrypt under this EK. The reference code answers TPM_RC_VALUE; libtpms (as
+            // packaged in Debian 12) answers TPM_RC_FAILURE although it is not in failure mode: both are refusals.
+            Assert.Contains(e.ResponseCode.BaseCode, new uint[] { 0x084, 0x101 });
+            Assert.Single(tpm.ReadPcrs(PcrSelection.Parse("sha256:0")).All());
+        }
+        finally
+        {
+            tpm.FlushContext(ak.Handle);
+            tpm.FlushContext(ek.Handle);
+        }
+
         Assert.DoesNotContain("0x3", _fx.Tool("tpm2_getcap", null, "handles-loaded-session"), StringComparison.Ordinal);
     }
 

@@ -39,11 +39,7 @@ public sealed partial class TpmClient
             var nameAt = r.Offset;
             var name = r.ReadSizedBytes("TPM2B_NAME", TpmLimits.MaxNameSize);
             r.ThrowIfNotEmpty("TPM2_CreatePrimary response");
-            if (!name.SequenceEqual(pub.Name))
-            {
-                throw new TpmFormatException("TPM2B_NAME", nameAt, "the name does not match the returned public area");
-            }
-
+            CheckName(pub, name, nameAt);
             return new TpmKey(new TpmHandle(handle), pub);
         }
         catch
@@ -63,12 +59,20 @@ public sealed partial class TpmClient
         var name = r.ReadSizedBytes("TPM2B_NAME name", TpmLimits.MaxNameSize);
         r.ReadSizedBytes("TPM2B_NAME qualifiedName", TpmLimits.MaxNameSize);
         r.ThrowIfNotEmpty("TPM2_ReadPublic response");
-        if (!name.SequenceEqual(pub.Name))
+        CheckName(pub, name, nameAt);
+        return pub;
+    }
+
+    /// <summary>
+    /// The TPM's name for an object must be nameAlg || H(TPMT_PUBLIC) of the public area it returned (Part 1, 16).
+    /// A nameAlg TrustPool cannot compute (SM3) is left unchecked here; using such a key's Name fails later.
+    /// </summary>
+    private static void CheckName(TpmtPublic pub, ReadOnlySpan<byte> name, int nameAt)
+    {
+        if (TpmHash.IsSupported(pub.NameAlg) && !name.SequenceEqual(pub.Name))
         {
             throw new TpmFormatException("TPM2B_NAME", nameAt, "the name does not match the returned public area");
         }
-
-        return pub;
     }
 
     /// <summary>TPM2_Quote (Part 3, 18.4) with inScheme TPM_ALG_NULL: the key's own scheme signs.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using TrustPool.Testing;
 using TrustPool.Tpm.Client;
 using TrustPool.Tpm.Structures;
 using TrustPool.Tpm.Transport;
@@ -103,6 +104,40 @@ public sealed partial class TpmClientSwtpmTests : IClassFixture<SwtpmFixture>, I
         {
             tpm.FlushContext(ek.Handle);
         }
+    }
+
+    [SkippableFact]
+    public void NvRead_EkCertificate_ChainsToSwtpmLocalCa()
+    {
+        const string ca = "/var/lib/swtpm-localca";
+        var issuerPath = Path.Combine(ca, "issuercert.pem");
+        var rootPath = Path.Combine(ca, "swtpm-localca-rootca-cert.pem");
+        using var tpm = _fx.Connect();
+        using var cert = X509CertificateLoader.LoadCertificate(tpm.NvRead(TpmHandle.EkCertificateRsaNvIndex));
+        Integration.SkipOrFailUnless(File.Exists(issuerPath) && File.Exists(rootPath), $"swtpm_setup's local CA is not in {ca}");
+
+        using var issuer = X509CertificateLoader.LoadCertificateFromFile(issuerPath);
+        using var root = X509CertificateLoader.LoadCertificateFromFile(rootPath);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.ExtraStore.Add(issuer);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        var ok = chain.Build(cert);
+        Assert.True(ok, string.Join("; ", chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation}")));
+        Assert.Equal(3, chain.ChainElements.Count);
+    }
+
+    [SkippableFact]
+    public void NvRead_EccP384EkCertificateOfSwtpm_ParsesAsX509()
+    {
+        // swtpm_setup also writes an ECC NIST P-384 EK certificate at 0x01C00016 (TCG EK Credential Profile 2.3, 2.2.1.5.2).
+        using var tpm = _fx.Connect();
+        using var cert = X509CertificateLoader.LoadCertificate(tpm.NvRead(0x01C00016));
+        // An EK decrypts (key agreement), it never signs: .NET hands out its key as ECDH, not ECDSA.
+        using var key = cert.GetECDiffieHellmanPublicKey();
+        Assert.NotNull(key);
+        Assert.Equal(384, key.KeySize);
     }
 
     [SkippableTheory]

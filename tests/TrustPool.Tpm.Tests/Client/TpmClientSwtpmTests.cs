@@ -315,8 +315,9 @@ public sealed partial class TpmClientSwtpmTests : IClassFixture<SwtpmFixture>, I
             Assert.NotEqual(ek.Public.Rsa!.Modulus, otherEk.Public.Rsa!.Modulus);
             var (blob, encryptedSecret) = MakeCredential(otherEk.Public, ak.Name, RandomNumberGenerator.GetBytes(32));
             var e = Assert.Throws<TpmException>(() => tpm.ActivateCredential(ak.Handle, ek.Handle, blob, encryptedSecret));
-            // The seed does not OAEP-decrypt under this EK. The reference code answers TPM_RC_VALUE; libtpms (as
-            // packaged in Debian 12) answers TPM_RC_FAILURE although it is not in failure mode: both are refusals.
+            // The seed does not OAEP-decrypt under this EK. Part 3 (12.5) names TPM_RC_VALUE for a secret that does not
+            // decrypt; libtpms 0.9.2 (Debian 12) answers TPM_RC_FAILURE although it is not in failure mode (the PCR
+            // read below still works). Both are refusals.
             Assert.Contains(e.ResponseCode.BaseCode, new uint[] { 0x084, 0x101 });
             Assert.Single(tpm.ReadPcrs(PcrSelection.Parse("sha256:0")).All());
         }

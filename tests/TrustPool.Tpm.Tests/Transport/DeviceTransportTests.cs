@@ -55,6 +55,17 @@ public sealed class DeviceTransportTests : IDisposable
         Assert.Throws<TpmFormatException>(() => t.Execute(big));
     }
 
+    [SkippableTheory]
+    [InlineData("/dev/null", "no bytes: a device that answers nothing")]
+    [InlineData("/dev/zero", "zeros: a size field of 0")]
+    public void Execute_RealCharacterDeviceThatIsNoTpm_ThrowsTpmFormatException(string path, string desc)
+    {
+        Skip.IfNot(File.Exists(path), $"{path} is not available");
+        using var t = new DeviceTransport(path);
+        var e = Assert.Throws<TpmFormatException>(() => t.Execute(Convert.FromHexString("80010000000C000001440000")));
+        Assert.True(e.Field.StartsWith("response", StringComparison.Ordinal), desc);
+    }
+
     [SkippableFact]
     public void Execute_AfterDispose_ObjectDisposedException()
     {

@@ -52,9 +52,9 @@ public sealed class SwtpmTcpTransport : ITpmTransport
             }
             catch (StaleConnectionException) when (reused)
             {
-                // The held connection was closed while idle (swtpm restarted, or closed it): nothing of this
-                // command reached the TPM and no response byte came back, so sending it again on a fresh
-                // connection cannot execute it twice.
+                // The held connection was found closed before any response byte. The usual cause is swtpm
+                // closing it while idle (restart), and then the command never reached a TPM: sending it once
+                // more on a fresh connection is safe. A fresh connection failing this way is not retried.
                 Disconnect();
                 return Exchange(Connect(), command);
             }

@@ -22,7 +22,7 @@ internal sealed class FakeTransport(Func<byte[], byte[]> respond) : ITpmTranspor
     public static byte[] Response(uint code, byte[]? body = null, ushort tag = 0x8001, uint? sizeOverride = null)
     {
         body ??= [];
-        var w = new Wire.TpmWriter();
+        var w = new global::TrustPool.Tpm.Wire.TpmWriter();
         w.WriteUInt16(tag).WriteUInt32(sizeOverride ?? (uint)(10 + body.Length)).WriteUInt32(code).WriteBytes(body);
         return w.ToArray();
     }

@@ -342,7 +342,7 @@ public sealed partial class TpmClientSwtpmTests : IClassFixture<SwtpmFixture>, I
         _fx.Tool("tpm2_makecredential", _dir.FullName, "-T", "none", "-u", "ek.pub", "-s", "secret.bin",
             "-n", Convert.ToHexString(name).ToLowerInvariant(), "-o", "cred.out");
         var bytes = File.ReadAllBytes(PathOf("cred.out"));
-        var r = new Wire.TpmReader(bytes);
+        var r = new global::TrustPool.Tpm.Wire.TpmReader(bytes);
         Assert.Equal(0xBADCC0DEu, r.ReadUInt32("magic"));
         Assert.Equal(1u, r.ReadUInt32("version"));
         var blob = r.ReadSizedBytes("TPM2B_ID_OBJECT", TpmLimits.MaxIdObjectSize).ToArray();

@@ -11,6 +11,7 @@ namespace TrustPool.Tpm.Tests.Credentials;
 /// and tpm2_makecredential's offline output (-T none) activated by our software ActivateCredential.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(SwtpmCollection.Name)]
 public sealed class MakeCredentialInteropTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("trustpool-cred-").FullName;

@@ -67,7 +67,7 @@ public class SecretSharingTests
     {
         using var rsa = RSA.Create(2048);
         var p = rsa.ExportParameters(includePrivateParameters: true);
-        var key = Client.TpmTemplates.Ek(Client.TpmKeyAlgorithm.Rsa2048, p.Modulus);
+        var key = global::TrustPool.Tpm.Client.TpmTemplates.Ek(global::TrustPool.Tpm.Client.TpmKeyAlgorithm.Rsa2048, p.Modulus);
         var (seed, encrypted) = SecretSharing.Create(key, "IDENTITY");
         Assert.Equal(seed, SecretSharing.RsaRecover(key, p, "IDENTITY", encrypted));
 
@@ -86,7 +86,7 @@ public class SecretSharingTests
     {
         using var rsa = RSA.Create(2048);
         var p = rsa.ExportParameters(includePrivateParameters: true);
-        var key = Client.TpmTemplates.Ek(Client.TpmKeyAlgorithm.Rsa2048, p.Modulus);
+        var key = global::TrustPool.Tpm.Client.TpmTemplates.Ek(global::TrustPool.Tpm.Client.TpmKeyAlgorithm.Rsa2048, p.Modulus);
         var (_, encrypted) = SecretSharing.Create(key, "DUPLICATE");
         var e = Assert.Throws<CredentialException>(() => SecretSharing.RsaRecover(key, p, "IDENTITY", encrypted));
         Assert.Equal(CredentialFailure.SecretRejected, e.Failure);

@@ -44,7 +44,7 @@ public class RealStructureTests
         using var rsa = cert.GetRSAPublicKey()!;
         Assert.Equal(rsa.ExportParameters(false).Modulus, pub.Rsa!.Modulus);
         Assert.Equal(TpmSymmetricDefinition.Aes128Cfb, pub.Symmetric);
-        Assert.Equal(Client.TpmTemplates.EkAuthPolicy.ToArray(), pub.AuthPolicy);
+        Assert.Equal(global::TrustPool.Tpm.Client.TpmTemplates.EkAuthPolicy.ToArray(), pub.AuthPolicy);
     }
 
     [SkippableTheory]

@@ -127,13 +127,14 @@ public sealed class SwtpmTcpTransportTests
     {
         var served = 0;
         using var server = new ScriptedServer(
-            s => { ReadCommand(s); s.Write(s_ok); served++; },   // first connection: one answer, then closed
-            s => { ReadCommand(s); s.Write(s_ok); served++; });  // second connection
+            // Count before answering: the client may check the count as soon as it has the answer.
+            s => { ReadCommand(s); Interlocked.Increment(ref served); s.Write(s_ok); },   // first connection: one answer, then closed
+            s => { ReadCommand(s); Interlocked.Increment(ref served); s.Write(s_ok); });  // second connection
         using var t = new SwtpmTcpTransport("127.0.0.1", server.Port, TimeSpan.FromSeconds(5));
         Assert.Equal(s_ok, t.Execute(s_command));
         Thread.Sleep(100); // the server has closed the first connection by now
         Assert.Equal(s_ok, t.Execute(s_command));
-        Assert.Equal(2, served);
+        Assert.Equal(2, Volatile.Read(ref served));
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public static class EventDigestCheck
     public static bool IsChecked(TcgEventType type) => type is TcgEventType.Separator or TcgEventType.EfiAction
         or TcgEventType.Action or TcgEventType.EfiVariableDriverConfig or TcgEventType.EfiVariableBoot
         or TcgEventType.EfiVariableBoot2 or TcgEventType.EfiVariableAuthority or TcgEventType.EfiGptEvent
-        or TcgEventType.Ipl or TcgEventType.SCrtmVersion or TcgEventType.EfiHcrtmEvent;
+        or TcgEventType.Ipl or TcgEventType.SCrtmVersion;
 
     public static IReadOnlyList<EventDigestMismatch> Find(TcgEventLog log)
     {

@@ -18,7 +18,7 @@ public sealed class PcrReplay
         UnsupportedBanks = unsupported;
     }
 
-    /// <summary>Final values of every PCR that at least one event extended.</summary>
+    /// <summary>Final values of every PCR that at least one event extended (per bank; a PCR where an event lacks the bank's digest is left out).</summary>
     public PcrValues Pcrs { get; }
 
     /// <summary>Events not extended (PCR index 0xFFFFFFFF or above 23, a missing digest for a bank).</summary>
@@ -52,7 +52,10 @@ public static class EventLogReplay
 
         var locality = InitialLocality(log, out var hcrtm);
         var state = new byte[banks.Count][][];
-        var touched = new bool[PcrCount];
+        // Per bank and PCR: extended at least once, and whether an event lacked this bank's digest
+        // (then the bank's value for that PCR is unknown and left out, as tpm2_eventlog does).
+        var touched = new bool[banks.Count, PcrCount];
+        var incomplete = new bool[banks.Count, PcrCount];
         for (var i = 0; i < banks.Count; i++)
         {
             state[i] = new byte[PcrCount][];
@@ -92,16 +95,16 @@ public static class EventLogReplay
                 var current = state[i][pcr];
                 if (digest is null || digest.Length != current.Length)
                 {
-                    skipped.Add(new SkippedEvent(e, banks[i], $"no {TpmHash.Name(banks[i])} digest"));
+                    skipped.Add(new SkippedEvent(e, banks[i], $"no {TpmHash.Name(banks[i])} digest: PCR{pcr} of this bank cannot be replayed"));
+                    incomplete[i, pcr] = true;
                     continue;
                 }
 
                 current.CopyTo(buffer);
                 digest.CopyTo(buffer[current.Length..]);
                 TpmHash.Hash(banks[i], buffer[..(current.Length * 2)], current);
+                touched[i, pcr] = true;
             }
-
-            touched[pcr] = true;
         }
 
         var pcrs = new PcrValues();
@@ -109,7 +112,7 @@ public static class EventLogReplay
         {
             for (var p = 0; p < PcrCount; p++)
             {
-                if (touched[p])
+                if (touched[i, p] && !incomplete[i, p])
                 {
                     pcrs.Set(banks[i], p, state[i][p]);
                 }

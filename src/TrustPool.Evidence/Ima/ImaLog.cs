@@ -41,6 +41,11 @@ public sealed class ImaLog
     public static ImaLog Parse(ReadOnlySpan<byte> bytes)
     {
         var trimmed = bytes.TrimStart("\r\n \t"u8);
+        if (bytes.StartsWith("\uFEFF"u8))
+        {
+            return ParseAscii(bytes[3..]); // a UTF-8 byte order mark (a list saved by an editor): text, not binary
+        }
+
         return trimmed.IsEmpty || char.IsAsciiDigit((char)trimmed[0]) ? ParseAscii(bytes) : ParseBinary(bytes);
     }
 

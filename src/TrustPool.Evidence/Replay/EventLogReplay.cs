@@ -75,17 +75,17 @@ public static class EventLogReplay
         var events = extraEvents is null ? log.Events : log.Events.Concat(extraEvents);
         foreach (var e in events)
         {
-            if (e.EventType == TcgEventType.NoAction)
-            {
-                continue; // PFP 1.05, 10.4.5: EV_NO_ACTION is logged but never extended.
-            }
-
             if (e.PcrIndex >= PcrCount)
             {
                 skipped.Add(new SkippedEvent(e, null, e.PcrIndex == uint.MaxValue
                     ? "PCR index 0xFFFFFFFF: informational event, not extended"
                     : $"PCR index {e.PcrIndex} is outside 0-23"));
                 continue;
+            }
+
+            if (e.EventType == TcgEventType.NoAction)
+            {
+                continue; // PFP 1.05, 10.4.5: EV_NO_ACTION is logged but never extended.
             }
 
             var pcr = (int)e.PcrIndex;

@@ -177,4 +177,47 @@ public class EventLogVerifierTests
         Assert.True(v.Matches, string.Join("\n", v.Mismatches));
         Assert.Contains((TpmAlgorithmId.Sha256, 10), v.Unexplained);
     }
+
+    [SkippableTheory]
+    [InlineData("sha1")]
+    [InlineData("sha256")]
+    [InlineData("sha384")]
+    public void Verify_GceCos85AgainstItsQuotedPcrs_Matches(string bank)
+    {
+        Assert.True(TpmHash.TryParseName(bank, out var alg));
+        var quoted = new PcrValues();
+        foreach (var line in File.ReadAllLines(Corpus.FullPath($"go-tpm-tools/derived/gce-cos-85-nonce9009/quote_{bank}.pcrs.txt")))
+        {
+            var parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
+            quoted.Set(alg, int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), Convert.FromHexString(parts[1]));
+        }
+
+        var v = EventLogVerifier.Verify(TcgEventLog.Parse(Corpus.Load("go-tpm-tools/derived/gce-cos-85-nonce9009/event_log.bin")), quoted);
+
+        Assert.True(v.Matches, string.Join("\n", v.Mismatches));
+        Assert.Equal(24, quoted.Bank(alg).Count);
+        Assert.Equal(10, v.Replay.Pcrs.Bank(alg).Count);
+    }
+
+    [SkippableFact]
+    public void Verify_GceCos85WithOneQuotedPcrAltered_RejectsThatPcr()
+    {
+        var quoted = new PcrValues();
+        foreach (var line in File.ReadAllLines(Corpus.FullPath("go-tpm-tools/derived/gce-cos-85-nonce9009/quote_sha256.pcrs.txt")))
+        {
+            var parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
+            var value = Convert.FromHexString(parts[1]);
+            if (parts[0] == "7")
+            {
+                value[0] ^= 0x80;
+            }
+
+            quoted.Set(TpmAlgorithmId.Sha256, int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), value);
+        }
+
+        var v = EventLogVerifier.Verify(TcgEventLog.Parse(Corpus.Load("go-tpm-tools/derived/gce-cos-85-nonce9009/event_log.bin")), quoted);
+
+        var m = Assert.Single(v.Mismatches);
+        Assert.Equal((TpmAlgorithmId.Sha256, 7), (m.Bank, m.Index));
+    }
 }

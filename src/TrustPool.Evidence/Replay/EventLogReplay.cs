@@ -1,0 +1,157 @@
+using TrustPool.Evidence.Uefi;
+using TrustPool.Tpm;
+
+namespace TrustPool.Evidence.Replay;
+
+/// <summary>An event the replay did not extend, and why.</summary>
+public sealed record SkippedEvent(TcgEvent Event, TpmAlgorithmId? Bank, string Reason);
+
+/// <summary>Result of replaying a UEFI event log: the PCR values every event touched, per bank.</summary>
+public sealed class PcrReplay
+{
+    internal PcrReplay(PcrValues pcrs, IReadOnlyList<SkippedEvent> skipped, byte startupLocality, bool hcrtm, IReadOnlyList<TpmAlgorithmId> unsupported)
+    {
+        Pcrs = pcrs;
+        Skipped = skipped;
+        Pcr0InitialLocality = startupLocality;
+        HcrtmStart = hcrtm;
+        UnsupportedBanks = unsupported;
+    }
+
+    /// <summary>Final values of every PCR that at least one event extended (per bank; a PCR where an event lacks the bank's digest is left out).</summary>
+    public PcrValues Pcrs { get; }
+
+    /// <summary>Events not extended (PCR index 0xFFFFFFFF or above 23, a missing digest for a bank).</summary>
+    public IReadOnlyList<SkippedEvent> Skipped { get; }
+
+    /// <summary>Last byte of PCR0's initial value: the StartupLocality, 4 for H-CRTM, else 0.</summary>
+    public byte Pcr0InitialLocality { get; }
+
+    public bool HcrtmStart { get; }
+
+    /// <summary>Banks declared by the log whose hash TrustPool cannot compute (e.g. SM3_256): not replayed.</summary>
+    public IReadOnlyList<TpmAlgorithmId> UnsupportedBanks { get; }
+}
+
+/// <summary>Replays a TCG event log into PCR values, bank by bank (PFP 1.05, 10.2: PCR := H(PCR || digest)).</summary>
+public static class EventLogReplay
+{
+    /// <summary>PCRs 0-23 of a PC Client TPM.</summary>
+    public const int PcrCount = 24;
+
+    private static ReadOnlySpan<byte> StartupLocalitySignature => "StartupLocality\0"u8;
+
+    public static PcrReplay Replay(TcgEventLog log, IEnumerable<TcgEvent>? extraEvents = null)
+    {
+        var banks = new List<TpmAlgorithmId>();
+        var unsupported = new List<TpmAlgorithmId>();
+        foreach (var b in log.Banks)
+        {
+            (TpmHash.IsSupported(b) ? banks : unsupported).Add(b);
+        }
+
+        var locality = InitialLocality(log, out var hcrtm);
+        var state = new byte[banks.Count][][];
+        // Per bank and PCR: extended at least once, and whether an event lacked this bank's digest
+        // (then the bank's value for that PCR is unknown and left out, as tpm2_eventlog does).
+        var touched = new bool[banks.Count, PcrCount];
+        var incomplete = new bool[banks.Count, PcrCount];
+        for (var i = 0; i < banks.Count; i++)
+        {
+            state[i] = new byte[PcrCount][];
+            var size = TpmHash.DigestSize(banks[i]);
+            for (var p = 0; p < PcrCount; p++)
+            {
+                state[i][p] = new byte[size];
+            }
+
+            // PFP 1.05, 10.4.5.3: the StartupLocality event sets PCR0's initial value to the locality;
+            // with an H-CRTM the TPM starts PCR0 at 4 (TPM2_HashStart at locality 4).
+            state[i][0][size - 1] = locality;
+        }
+
+        var skipped = new List<SkippedEvent>();
+        Span<byte> buffer = stackalloc byte[128];
+        var events = extraEvents is null ? log.Events : log.Events.Concat(extraEvents);
+        foreach (var e in events)
+        {
+            if (e.PcrIndex >= PcrCount)
+            {
+                skipped.Add(new SkippedEvent(e, null, e.PcrIndex == uint.MaxValue
+                    ? "PCR index 0xFFFFFFFF: informational event, not extended"
+                    : $"PCR index {e.PcrIndex} is outside 0-23"));
+                continue;
+            }
+
+            if (e.EventType == TcgEventType.NoAction)
+            {
+                continue; // PFP 1.05, 10.4.5: EV_NO_ACTION is logged but never extended.
+            }
+
+            var pcr = (int)e.PcrIndex;
+            for (var i = 0; i < banks.Count; i++)
+            {
+                var digest = e.Digest(banks[i]);
+                var current = state[i][pcr];
+                if (digest is null || digest.Length != current.Length)
+                {
+                    skipped.Add(new SkippedEvent(e, banks[i], $"no {TpmHash.Name(banks[i])} digest: PCR{pcr} of this bank cannot be replayed"));
+                    incomplete[i, pcr] = true;
+                    continue;
+                }
+
+                current.CopyTo(buffer);
+                digest.CopyTo(buffer[current.Length..]);
+                TpmHash.Hash(banks[i], buffer[..(current.Length * 2)], current);
+                touched[i, pcr] = true;
+            }
+        }
+
+        var pcrs = new PcrValues();
+        for (var i = 0; i < banks.Count; i++)
+        {
+            for (var p = 0; p < PcrCount; p++)
+            {
+                if (touched[i, p] && !incomplete[i, p])
+                {
+                    pcrs.Set(banks[i], p, state[i][p]);
+                }
+            }
+        }
+
+        return new PcrReplay(pcrs, skipped, locality, hcrtm, unsupported);
+    }
+
+    /// <summary>
+    /// PCR0's initial locality byte. A StartupLocality EV_NO_ACTION event in PCR0 wins; otherwise an
+    /// EV_EFI_HCRTM_EVENT means the H-CRTM started PCR0 at locality 4; otherwise 0.
+    /// </summary>
+    public static byte InitialLocality(TcgEventLog log, out bool hcrtm)
+    {
+        hcrtm = false;
+        byte? startup = null;
+        foreach (var e in log.Events)
+        {
+            if (e.EventType == TcgEventType.NoAction && e.PcrIndex == 0 && e.Data.Length == 17
+                && e.Data.AsSpan().StartsWith(StartupLocalitySignature))
+            {
+                startup ??= e.Data[16];
+            }
+            else if (e.EventType == TcgEventType.EfiHcrtmEvent)
+            {
+                hcrtm = true;
+            }
+        }
+
+        return startup ?? (hcrtm ? (byte)4 : (byte)0);
+    }
+
+    /// <summary>H(old || digest) for one bank: the TPM2_PCR_Extend rule.</summary>
+    public static byte[] Extend(TpmAlgorithmId bank, ReadOnlySpan<byte> old, ReadOnlySpan<byte> digest)
+    {
+        var buffer = new byte[old.Length + digest.Length];
+        old.CopyTo(buffer);
+        digest.CopyTo(buffer.AsSpan(old.Length));
+        return TpmHash.Hash(bank, buffer);
+    }
+}

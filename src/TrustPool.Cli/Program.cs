@@ -25,7 +25,16 @@ public static class Program
             return ExitUsage;
         }
 
-        return parse.Invoke();
+        try
+        {
+            return parse.Invoke();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything the verbs did not map to exit 2 is a failure of the operation itself.
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            return ExitRejected;
+        }
     }
 
     public static RootCommand BuildRoot()

@@ -15,7 +15,7 @@ internal static class BenchEventLogCommand
         var json = new Option<bool>("--json") { Description = "print one JSON document" };
         var seconds = new Option<double>("--seconds") { Description = "measuring time", DefaultValueFactory = _ => 2.0 };
         var cmd = new Command("eventlog", "Parse and replay a UEFI event log repeatedly in-process; report events/s.") { file, json, seconds };
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => CliSupport.Run(() =>
         {
             var bytes = Cli.ReadFile(r.GetValue(file)!);
             var budget = TimeSpan.FromSeconds(Math.Clamp(r.GetValue(seconds), 0.1, 600));
@@ -38,7 +38,7 @@ internal static class BenchEventLogCommand
             var meanUs = sw.Elapsed.TotalMicroseconds / iterations;
             if (r.GetValue(json))
             {
-                Cli.WriteJson(w =>
+                CliSupport.WriteJson(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("file", r.GetValue(file));

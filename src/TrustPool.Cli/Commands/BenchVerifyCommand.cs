@@ -11,7 +11,7 @@ internal static class BenchVerifyCommand
         var seconds = new Option<double>("--seconds") { Description = "Measuring time per AK type", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print one JSON document" };
         var cmd = new Command("verify", "Quote verification throughput (24 sha256 PCRs) against the bare signature rate of the same key.") { seconds, json };
-        cmd.SetAction(p => TpmCommands.Run(() =>
+        cmd.SetAction(p => CliSupport.Run(() =>
         {
             var s = p.GetValue(seconds);
             if (s is <= 0 or > 3600)
@@ -28,7 +28,7 @@ internal static class BenchVerifyCommand
 
             if (p.GetValue(json))
             {
-                CliJson.Write(w =>
+                CliSupport.WriteJson(w =>
                 {
                     w.WriteStartObject();
                     w.WriteNumber("processorCount", Environment.ProcessorCount);

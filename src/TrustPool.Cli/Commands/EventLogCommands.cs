@@ -26,12 +26,12 @@ internal static class EventLogCommands
         var file = new Argument<string>("FILE") { Description = "binary_bios_measurements file" };
         var json = new Option<bool>("--json") { Description = "print one JSON document" };
         var cmd = new Command("show", "List every event with its decoded payload, and the facts a baseline uses.") { file, json };
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => CliSupport.Run(() =>
         {
             var log = TcgEventLog.Parse(Cli.ReadFile(r.GetValue(file)!));
             if (r.GetValue(json))
             {
-                Cli.WriteJson(w => WriteShowJson(w, log));
+                CliSupport.WriteJson(w => WriteShowJson(w, log));
             }
             else
             {
@@ -50,7 +50,7 @@ internal static class EventLogCommands
         var expected = new Option<string?>("--expected") { Description = "quoted PCRs to verify against, as JSON {\"pcrs\": {bank: {index: hex}}}; exit 1 on mismatch" };
         var baseline = new Option<string?>("--baseline") { Description = "a known-good event log, to name the first event that differs" };
         var cmd = new Command("replay", "Replay the log into PCR values per bank; optionally verify them against quoted values.") { file, json, expected, baseline };
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => CliSupport.Run(() =>
         {
             var log = TcgEventLog.Parse(Cli.ReadFile(r.GetValue(file)!));
             var expectedPath = r.GetValue(expected);
@@ -59,7 +59,7 @@ internal static class EventLogCommands
                 var replay = EventLogReplay.Replay(log);
                 if (r.GetValue(json))
                 {
-                    Cli.WriteJson(w =>
+                    CliSupport.WriteJson(w =>
                     {
                         w.WriteStartObject();
                         Cli.WritePcrs(w, replay.Pcrs);
@@ -89,7 +89,7 @@ internal static class EventLogCommands
             var v = EventLogVerifier.Verify(log, quoted, baselineLog);
             if (r.GetValue(json))
             {
-                Cli.WriteJson(w => WriteVerificationJson(w, v));
+                CliSupport.WriteJson(w => WriteVerificationJson(w, v));
             }
             else
             {
@@ -124,7 +124,7 @@ internal static class EventLogCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var cmd = new Command("generate", "Write a random, well-formed crypto-agile log (tests and benchmarks).") { events, output, banks, seed };
         cmd.Hidden = true;
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => CliSupport.Run(() =>
         {
             var algs = Cli.ParseBanks(r.GetValue(banks)!);
             var count = r.GetValue(events);
@@ -388,41 +388,9 @@ internal static class EventLogCommands
     }
 }
 
-/// <summary>Bad arguments found after parsing (exit 2).</summary>
-internal sealed class CliUsageException(string message) : Exception(message);
-
 /// <summary>Shared plumbing of the evidence verbs: file reading, exit codes, JSON and PCR output.</summary>
 internal static class Cli
 {
-    /// <summary>Runs a verb: malformed input and usage problems print one line to stderr and exit 2.</summary>
-    public static int Run(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (EventLogFormatException ex)
-        {
-            Console.Error.WriteLine($"error: unparseable input: {ex.Message}");
-            return Program.ExitUsage;
-        }
-        catch (CliUsageException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return Program.ExitUsage;
-        }
-        catch (IOException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return Program.ExitUsage;
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return Program.ExitUsage;
-        }
-    }
-
     public static byte[] ReadFile(string path) => File.ReadAllBytes(path);
 
     public static TpmAlgorithmId[] ParseBanks(string text)
@@ -444,18 +412,6 @@ internal static class Cli
         }
 
         return [.. list];
-    }
-
-    public static void WriteJson(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            write(w);
-        }
-
-        Console.Out.Write(Encoding.UTF8.GetString(buffer.WrittenSpan));
-        Console.Out.WriteLine();
     }
 
     /// <summary>"pcrs": {bank: {index: hex}} with lower-case hex, every PCR present in <paramref name="pcrs"/>.</summary>

@@ -33,7 +33,7 @@ internal static class ImaCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var cmd = new Command("replay", "Replay the list into PCR10 per bank, checking every template hash.") { file, json, banks, convention, expected };
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => CliSupport.Run(() =>
         {
             var algs = Cli.ParseBanks(r.GetValue(banks)!);
             var conv = r.GetValue(convention) switch
@@ -61,7 +61,7 @@ internal static class ImaCommands
             var rejected = result.TemplateHashMismatches.Count > 0 || result.QuotedReached == false;
             if (r.GetValue(json))
             {
-                Cli.WriteJson(w =>
+                CliSupport.WriteJson(w =>
                 {
                     w.WriteStartObject();
                     Cli.WritePcrs(w, result.Pcrs);

@@ -19,13 +19,13 @@ internal static partial class TpmCommands
         {
             backend, nonce, pcrs, output, akAlg,
         };
-        cmd.SetAction(p => Run(() => Quote(p.GetValue(backend)!, p.GetValue(nonce)!, p.GetValue(pcrs)!, p.GetValue(output)!, p.GetValue(akAlg)!)));
+        cmd.SetAction(p => CliSupport.Run(() => Quote(p.GetValue(backend)!, p.GetValue(nonce)!, p.GetValue(pcrs)!, p.GetValue(output)!, p.GetValue(akAlg)!)));
         return cmd;
     }
 
     private static int Quote(string backend, string nonceHex, string pcrText, DirectoryInfo output, string akAlgorithm)
     {
-        var nonce = ParseHex(nonceHex, "nonce");
+        var nonce = CliSupport.ParseHex(nonceHex, "nonce");
         if (nonce.Length > TpmLimits.MaxDigestSize)
         {
             throw new CliUsageException($"nonce of {nonce.Length} bytes is longer than {TpmLimits.MaxDigestSize}");

@@ -30,37 +30,9 @@ internal static partial class TpmCommands
         {
             ak, message, signature, pcrs, nonce, json,
         };
-        cmd.SetAction(p => Run(() => VerifyQuote(p.GetValue(ak)!, p.GetValue(message)!, p.GetValue(signature)!, p.GetValue(pcrs)!,
+        cmd.SetAction(p => CliSupport.Run(() => VerifyQuote(p.GetValue(ak)!, p.GetValue(message)!, p.GetValue(signature)!, p.GetValue(pcrs)!,
             p.GetValue(nonce)!, p.GetValue(json))));
         return cmd;
-    }
-
-    /// <summary>Maps input errors to exit code 2 with a one-line message on stderr.</summary>
-    internal static int Run(Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Exception e) when (e is CliUsageException or TpmFormatException or FileNotFoundException or DirectoryNotFoundException
-                                      or UnauthorizedAccessException or FormatException or NotSupportedException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return Program.ExitUsage;
-        }
-    }
-
-    internal static byte[] ParseHex(string hex, string what)
-    {
-        var h = hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? hex[2..] : hex;
-        try
-        {
-            return Convert.FromHexString(h);
-        }
-        catch (FormatException)
-        {
-            throw new CliUsageException($"{what} '{hex}' is not hex");
-        }
     }
 
     private static byte[] ReadFile(FileInfo f, string what, int maxBytes = 1 << 20)
@@ -80,7 +52,7 @@ internal static partial class TpmCommands
 
     private static int VerifyQuote(FileInfo akFile, FileInfo messageFile, FileInfo signatureFile, FileInfo pcrsFile, string nonceHex, bool json)
     {
-        var nonce = ParseHex(nonceHex, "nonce");
+        var nonce = CliSupport.ParseHex(nonceHex, "nonce");
         using var key = AttestationKey.FromFileBytes(ReadFile(akFile, "AK"));
         var message = ReadFile(messageFile, "message");
         var signature = ReadFile(signatureFile, "signature");
@@ -91,7 +63,7 @@ internal static partial class TpmCommands
         var exit = result.IsValid ? Program.ExitOk : result.Fault is MalformedEvidence ? Program.ExitUsage : Program.ExitRejected;
         if (json)
         {
-            CliJson.Write(w => WriteResult(w, result, selection));
+            CliSupport.WriteJson(w => WriteResult(w, result, selection));
         }
         else if (result.IsValid)
         {

@@ -11,7 +11,7 @@ public abstract record QuoteFault
     /// <summary>One line for an operator.</summary>
     public abstract string Describe();
 
-    public override string ToString() => $"{Code}: {Describe()}";
+    public sealed override string ToString() => $"{Code}: {Describe()}";
 }
 
 /// <summary>The quote, signature or PCR bytes could not be parsed.</summary>

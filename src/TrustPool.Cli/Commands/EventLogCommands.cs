@@ -52,11 +52,11 @@ internal static class EventLogCommands
         var cmd = new Command("replay", "Replay the log into PCR values per bank; optionally verify them against quoted values.") { file, json, expected, baseline };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var log = TcgEventLog.Parse(Cli.ReadFile(r.GetValue(file)!));
+            var bytes = Cli.ReadFile(r.GetValue(file)!);
             var expectedPath = r.GetValue(expected);
             if (expectedPath is null)
             {
-                var replay = EventLogReplay.Replay(log);
+                var replay = EventLogReplay.Replay(bytes); // streaming: no event objects
                 if (r.GetValue(json))
                 {
                     Cli.WriteJson(w =>
@@ -83,6 +83,7 @@ internal static class EventLogCommands
                 return Program.ExitOk;
             }
 
+            var log = TcgEventLog.Parse(bytes);
             var quoted = Cli.ReadPcrJson(expectedPath);
             var baselinePath = r.GetValue(baseline);
             var baselineLog = baselinePath is null ? null : TcgEventLog.Parse(Cli.ReadFile(baselinePath));

@@ -37,6 +37,13 @@ public static class EventDigestCheck
             yield break;
         }
 
+        // EV_IPL in PCR9 (grub: a file's contents, the path is the description) and PCR14 (shim: MokList
+        // contents) by design do not hash their payload; reporting them would only be noise.
+        if (e.EventType == TcgEventType.Ipl && e.PcrIndex is 9 or 14)
+        {
+            yield break;
+        }
+
         byte[]? variableData = null;
         if (e.EventType is TcgEventType.EfiVariableBoot or TcgEventType.EfiVariableBoot2 or TcgEventType.EfiVariableAuthority)
         {
@@ -67,6 +74,19 @@ public static class EventDigestCheck
             if (variableData is not null && TpmHash.Hash(d.Algorithm, variableData).AsSpan().SequenceEqual(d.Value))
             {
                 continue;
+            }
+
+            // grub measures its EV_IPL strings without the terminating NUL the event data carries, and for
+            // commands and the kernel command line without the "grub_cmd: " / "kernel_cmdline: " prefix.
+            if (e.EventType == TcgEventType.Ipl && e.Data.Length > 0 && e.Data[^1] == 0)
+            {
+                var text = e.Data.AsSpan(0, e.Data.Length - 1);
+                if (TpmHash.Hash(d.Algorithm, text).AsSpan().SequenceEqual(d.Value)
+                    || (text.StartsWith("grub_cmd: "u8) && TpmHash.Hash(d.Algorithm, text["grub_cmd: "u8.Length..]).AsSpan().SequenceEqual(d.Value))
+                    || (text.StartsWith("kernel_cmdline: "u8) && TpmHash.Hash(d.Algorithm, text["kernel_cmdline: "u8.Length..]).AsSpan().SequenceEqual(d.Value)))
+                {
+                    continue;
+                }
             }
 
             yield return new EventDigestMismatch(e, d.Algorithm, d.Value, whole);

@@ -63,4 +63,34 @@ public class CorpusReplayTests
 
         Assert.True(compared > 0, "nothing was compared");
     }
+
+    [SkippableTheory]
+    [MemberData(nameof(Corpus.UefiLogData), MemberType = typeof(Corpus))]
+    public void StreamingReplay_CorpusLog_EqualsObjectModelReplay(string path)
+    {
+        var bytes = Corpus.Load(path);
+        var objects = EventLogReplay.Replay(TcgEventLog.Parse(bytes));
+
+        var streaming = EventLogReplay.Replay(bytes.AsMemory());
+
+        Assert.Equal(Describe(objects), Describe(streaming));
+        Assert.Equal(objects.Pcr0InitialLocality, streaming.Pcr0InitialLocality);
+        Assert.Equal(objects.Skipped.Select(s => (s.Event.Number, s.Bank)), streaming.Skipped.Select(s => (s.Event.Number, s.Bank)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void StreamingReplay_LargeRandomLogInParallel_EqualsObjectModelReplay(int seed)
+    {
+        var bytes = EventLogGenerator.Random(seed, 6000, TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256, TpmAlgorithmId.Sha384);
+
+        var streaming = EventLogReplay.Replay(bytes.AsMemory());
+
+        Assert.Equal(Describe(EventLogReplay.Replay(TcgEventLog.Parse(bytes))), Describe(streaming));
+        Assert.Equal(3 * 16, streaming.Pcrs.Count);
+    }
+
+    private static string Describe(PcrReplay r) =>
+        string.Join("\n", r.Pcrs.Banks.SelectMany(b => r.Pcrs.Bank(b).Select(p => $"{TpmHash.Name(b)}[{p.Key}]={Hex.Lower(p.Value)}")));
 }

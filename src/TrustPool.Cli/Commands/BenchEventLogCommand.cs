@@ -13,12 +13,17 @@ internal static class BenchEventLogCommand
     {
         var file = new Argument<string>("FILE") { Description = "binary_bios_measurements file" };
         var json = new Option<bool>("--json") { Description = "print one JSON document" };
-        var seconds = new Option<double>("--seconds") { Description = "measuring time", DefaultValueFactory = _ => 2.0 };
+        var seconds = new Option<string>("--seconds") { Description = "measuring time in seconds", DefaultValueFactory = _ => "2" };
         var cmd = new Command("eventlog", "Parse and replay a UEFI event log repeatedly in-process; report events/s.") { file, json, seconds };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var bytes = Cli.ReadFile(r.GetValue(file)!);
-            var budget = TimeSpan.FromSeconds(Math.Clamp(r.GetValue(seconds), 0.1, 600));
+            if (!double.TryParse(r.GetValue(seconds), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs))
+            {
+                throw new CliUsageException($"--seconds: '{r.GetValue(seconds)}' is not a number");
+            }
+
+            var budget = TimeSpan.FromSeconds(Math.Clamp(secs, 0.1, 600));
             var events = TcgEventLog.Parse(bytes).Events.Count;
             // Streaming parse + replay (what `eventlog replay` runs), then the full object model
             // (parse into TcgEvent objects, then replay) that `show` and verification use.

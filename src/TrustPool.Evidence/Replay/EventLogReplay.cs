@@ -188,14 +188,8 @@ public static class EventLogReplay
         }
 
         var locality = startup ?? (hcrtm ? (byte)4 : (byte)0);
-        var banks = new List<TpmAlgorithmId>();
-        var unsupported = new List<TpmAlgorithmId>();
-        foreach (var b in reader.SpecId is null ? [TpmAlgorithmId.Sha1] : reader.SpecId.Algorithms.Select(a => a.Algorithm))
-        {
-            (TpmHash.IsSupported(b) ? banks : unsupported).Add(b);
-        }
-
-        var results = new (byte[][] Values, bool[] Touched, bool[] Incomplete, List<SkippedEvent> Missing)[banks.Count];
+        SplitBanks(reader.SpecId, out var banks, out var unsupported);
+        var results = new (byte[][] Values, bool[] Touched, bool[] Incomplete, List<SkippedEvent> Missing)[banks.Length];
         void ReplayBank(int i)
         {
             var bank = banks[i];
@@ -211,6 +205,7 @@ public static class EventLogReplay
             var incomplete = new bool[PcrCount];
             var missing = new List<SkippedEvent>();
             using var hash = IncrementalHash.CreateHash(TpmHash.ToHashAlgorithmName(bank));
+            Span<byte> buffer = stackalloc byte[128];
             var r = new TcgEventLog.TcgEventReader(log.Span);
             while (r.MoveNext())
             {
@@ -228,8 +223,10 @@ public static class EventLogReplay
                     continue;
                 }
 
-                hash.AppendData(values[pcr]);
-                hash.AppendData(digest);
+                // One AppendData of old || digest: each call into the crypto library costs more than the copy.
+                values[pcr].CopyTo(buffer);
+                digest.CopyTo(buffer[size..]);
+                hash.AppendData(buffer[..(2 * size)]);
                 hash.GetHashAndReset(values[pcr]);
                 touched[pcr] = true;
             }
@@ -237,20 +234,20 @@ public static class EventLogReplay
             results[i] = (values, touched, incomplete, missing);
         }
 
-        if (count >= ParallelThreshold && banks.Count > 1 && Environment.ProcessorCount > 1)
+        if (count >= ParallelThreshold && banks.Length > 1 && Environment.ProcessorCount > 1)
         {
-            Parallel.For(0, banks.Count, ReplayBank);
+            Parallel.For(0, banks.Length, ReplayBank);
         }
         else
         {
-            for (var i = 0; i < banks.Count; i++)
+            for (var i = 0; i < banks.Length; i++)
             {
                 ReplayBank(i);
             }
         }
 
         var pcrs = new PcrValues();
-        for (var i = 0; i < banks.Count; i++)
+        for (var i = 0; i < banks.Length; i++)
         {
             skipped.AddRange(results[i].Missing);
             for (var p = 0; p < PcrCount; p++)
@@ -263,6 +260,39 @@ public static class EventLogReplay
         }
 
         return new PcrReplay(pcrs, skipped, locality, hcrtm, unsupported);
+    }
+
+    /// <summary>Spec ID banks split into those we can hash and those we cannot (arrays: no enum generics at start-up).</summary>
+    private static void SplitBanks(TcgSpecIdEvent? specId, out TpmAlgorithmId[] supported, out TpmAlgorithmId[] unsupported)
+    {
+        if (specId is null)
+        {
+            supported = [TpmAlgorithmId.Sha1];
+            unsupported = [];
+            return;
+        }
+
+        var algorithms = specId.Algorithms;
+        var n = 0;
+        for (var i = 0; i < algorithms.Count; i++)
+        {
+            n += TpmHash.IsSupported(algorithms[i].Algorithm) ? 1 : 0;
+        }
+
+        supported = new TpmAlgorithmId[n];
+        unsupported = new TpmAlgorithmId[algorithms.Count - n];
+        int s = 0, u = 0;
+        for (var i = 0; i < algorithms.Count; i++)
+        {
+            if (TpmHash.IsSupported(algorithms[i].Algorithm))
+            {
+                supported[s++] = algorithms[i].Algorithm;
+            }
+            else
+            {
+                unsupported[u++] = algorithms[i].Algorithm;
+            }
+        }
     }
 
     private static TcgEvent Materialize(ref TcgEventLog.TcgEventReader r)

@@ -145,7 +145,7 @@ public sealed class TcgEventLog
                     var dataStart = (int)dataOffset;
                     SpecId = ParseSpecId(Data, dataOffset, ref _reader, Workarounds, out var fullLength);
                     Data = _log.Slice(dataStart, fullLength);
-                    _sizes = [.. SpecId.Algorithms];
+                    _sizes = SpecId.Algorithms as TcgAlgorithmSize[] ?? [.. SpecId.Algorithms];
                     Format = TcgLogFormat.CryptoAgile;
                 }
 

@@ -420,7 +420,36 @@ internal static class Cli
         }
     }
 
-    public static byte[] ReadFile(string path) => File.ReadAllBytes(path);
+    /// <summary>
+    /// Reads a log file. A file made only of base64 characters (keylime and tpm2-tss store logs so) is
+    /// decoded first: a binary log starts with zero bytes and an ASCII IMA list holds spaces and ':', so
+    /// neither is mistaken for base64.
+    /// </summary>
+    public static byte[] ReadFile(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < 8)
+        {
+            return bytes;
+        }
+
+        foreach (var b in bytes)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'=' or (byte)'\n' or (byte)'\r'))
+            {
+                return bytes;
+            }
+        }
+
+        try
+        {
+            return Convert.FromBase64String(Encoding.ASCII.GetString(bytes));
+        }
+        catch (FormatException)
+        {
+            return bytes;
+        }
+    }
 
     public static int ParseInt(string? text, string option) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)

@@ -170,6 +170,11 @@ internal static class EventLogCommands
             o.Append(CultureInfo.InvariantCulture, $"  firmware version: {fw}\n");
         }
 
+        foreach (var a in facts.Authorities)
+        {
+            o.Append(CultureInfo.InvariantCulture, $"  image authority: {a}\n");
+        }
+
         foreach (var app in facts.EfiApplications)
         {
             o.Append(CultureInfo.InvariantCulture, $"  EFI application (event {app.EventNumber}): {app.DevicePath} {Cli.FirstDigest(app.Digests)}\n");
@@ -304,6 +309,13 @@ internal static class EventLogCommands
         }
 
         w.WriteString("kernelCommandLine", facts.KernelCommandLine);
+        w.WriteStartArray("authorities");
+        foreach (var a in facts.Authorities)
+        {
+            w.WriteStringValue(a);
+        }
+
+        w.WriteEndArray();
         w.WriteStartArray("firmwareVersions");
         foreach (var fw in facts.FirmwareVersions)
         {

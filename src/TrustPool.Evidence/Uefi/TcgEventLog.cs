@@ -66,6 +66,24 @@ public sealed class TcgEventLog
         return new TcgEventLog(reader.Format, reader.SpecId, events, reader.Workarounds);
     }
 
+    /// <summary>Like <see cref="Parse"/>, but malformed input gives false and the exception instead of throwing it.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> log, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TcgEventLog? result,
+        out EventLogFormatException? error)
+    {
+        try
+        {
+            result = Parse(log);
+            error = null;
+            return true;
+        }
+        catch (EventLogFormatException ex)
+        {
+            result = null;
+            error = ex;
+            return false;
+        }
+    }
+
     /// <summary>
     /// Streams the events of a log without materializing them (the one parser behind <see cref="Parse"/>;
     /// also used by the allocation-free replay of large logs). Spans point into the log.

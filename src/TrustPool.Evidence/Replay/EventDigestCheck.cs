@@ -60,18 +60,18 @@ public static class EventDigestCheck
 
         foreach (var d in e.Digests)
         {
-            if (!TpmHash.IsSupported(d.Algorithm))
+            if (!BankHash.IsSupported(d.Algorithm))
             {
                 continue;
             }
 
-            var whole = TpmHash.Hash(d.Algorithm, e.Data);
+            var whole = BankHash.Hash(d.Algorithm, e.Data);
             if (whole.AsSpan().SequenceEqual(d.Value))
             {
                 continue;
             }
 
-            if (variableData is not null && TpmHash.Hash(d.Algorithm, variableData).AsSpan().SequenceEqual(d.Value))
+            if (variableData is not null && BankHash.Hash(d.Algorithm, variableData).AsSpan().SequenceEqual(d.Value))
             {
                 continue;
             }
@@ -81,9 +81,9 @@ public static class EventDigestCheck
             if (e.EventType == TcgEventType.Ipl && e.Data.Length > 0 && e.Data[^1] == 0)
             {
                 var text = e.Data.AsSpan(0, e.Data.Length - 1);
-                if (TpmHash.Hash(d.Algorithm, text).AsSpan().SequenceEqual(d.Value)
-                    || (text.StartsWith("grub_cmd: "u8) && TpmHash.Hash(d.Algorithm, text["grub_cmd: "u8.Length..]).AsSpan().SequenceEqual(d.Value))
-                    || (text.StartsWith("kernel_cmdline: "u8) && TpmHash.Hash(d.Algorithm, text["kernel_cmdline: "u8.Length..]).AsSpan().SequenceEqual(d.Value)))
+                if (BankHash.Hash(d.Algorithm, text).AsSpan().SequenceEqual(d.Value)
+                    || (text.StartsWith("grub_cmd: "u8) && BankHash.Hash(d.Algorithm, text["grub_cmd: "u8.Length..]).AsSpan().SequenceEqual(d.Value))
+                    || (text.StartsWith("kernel_cmdline: "u8) && BankHash.Hash(d.Algorithm, text["kernel_cmdline: "u8.Length..]).AsSpan().SequenceEqual(d.Value)))
                 {
                     continue;
                 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using TrustPool.Evidence.Uefi;
 using TrustPool.Tpm;
 
@@ -30,7 +29,7 @@ public sealed class PcrReplay
 
     public bool HcrtmStart { get; }
 
-    /// <summary>Banks declared by the log whose hash TrustPool cannot compute (e.g. SM3_256): not replayed.</summary>
+    /// <summary>Banks declared by the log whose hash TrustPool cannot compute: not replayed.</summary>
     public IReadOnlyList<TpmAlgorithmId> UnsupportedBanks { get; }
 }
 
@@ -51,7 +50,7 @@ public static class EventLogReplay
         var unsupported = new List<TpmAlgorithmId>();
         foreach (var b in log.Banks)
         {
-            (TpmHash.IsSupported(b) ? banks : unsupported).Add(b);
+            (BankHash.IsSupported(b) ? banks : unsupported).Add(b);
         }
 
         var locality = InitialLocality(log, out var hcrtm);
@@ -101,7 +100,7 @@ public static class EventLogReplay
         {
             missing[i] = [];
             var size = TpmHash.DigestSize(banks[i]);
-            using var hash = IncrementalHash.CreateHash(TpmHash.ToHashAlgorithmName(banks[i]));
+            using var hash = new BankHash.Extender(banks[i]);
             foreach (var e in extended)
             {
                 var pcr = (int)e.PcrIndex;
@@ -113,10 +112,7 @@ public static class EventLogReplay
                     continue;
                 }
 
-                var current = state[i][pcr];
-                hash.AppendData(current);
-                hash.AppendData(digest);
-                hash.GetHashAndReset(current);
+                hash.Extend(state[i][pcr], digest);
                 touched[i, pcr] = true;
             }
         }
@@ -204,8 +200,7 @@ public static class EventLogReplay
             var touched = new bool[PcrCount];
             var incomplete = new bool[PcrCount];
             var missing = new List<SkippedEvent>();
-            using var hash = IncrementalHash.CreateHash(TpmHash.ToHashAlgorithmName(bank));
-            Span<byte> buffer = stackalloc byte[128];
+            using var hash = new BankHash.Extender(bank);
             var r = new TcgEventLog.TcgEventReader(log.Span);
             while (r.MoveNext())
             {
@@ -223,11 +218,7 @@ public static class EventLogReplay
                     continue;
                 }
 
-                // One AppendData of old || digest: each call into the crypto library costs more than the copy.
-                values[pcr].CopyTo(buffer);
-                digest.CopyTo(buffer[size..]);
-                hash.AppendData(buffer[..(2 * size)]);
-                hash.GetHashAndReset(values[pcr]);
+                hash.Extend(values[pcr], digest);
                 touched[pcr] = true;
             }
 
@@ -276,7 +267,7 @@ public static class EventLogReplay
         var n = 0;
         for (var i = 0; i < algorithms.Count; i++)
         {
-            n += TpmHash.IsSupported(algorithms[i].Algorithm) ? 1 : 0;
+            n += BankHash.IsSupported(algorithms[i].Algorithm) ? 1 : 0;
         }
 
         supported = new TpmAlgorithmId[n];
@@ -284,7 +275,7 @@ public static class EventLogReplay
         int s = 0, u = 0;
         for (var i = 0; i < algorithms.Count; i++)
         {
-            if (TpmHash.IsSupported(algorithms[i].Algorithm))
+            if (BankHash.IsSupported(algorithms[i].Algorithm))
             {
                 supported[s++] = algorithms[i].Algorithm;
             }
@@ -336,6 +327,6 @@ public static class EventLogReplay
         var buffer = new byte[old.Length + digest.Length];
         old.CopyTo(buffer);
         digest.CopyTo(buffer.AsSpan(old.Length));
-        return TpmHash.Hash(bank, buffer);
+        return BankHash.Hash(bank, buffer);
     }
 }

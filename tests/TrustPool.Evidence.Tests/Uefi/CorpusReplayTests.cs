@@ -36,7 +36,7 @@ public class CorpusReplayTests
         var compared = 0;
         foreach (var bank in expected!.Banks)
         {
-            if (!TpmHash.IsSupported(bank))
+            if (!BankHash.IsSupported(bank))
             {
                 Assert.Contains(bank, replay.UnsupportedBanks);
                 continue;

@@ -171,4 +171,15 @@ public class EventLogCliTests
         Assert.True(doc.RootElement.GetProperty("eventsPerSecond").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("events").GetInt32() > 100);
     }
+
+    [SkippableFact]
+    public void ReplayJson_Base64Log_DecodedAndEqualsBinaryReplay()
+    {
+        var fromBase64 = TrustPoolCli.Run("eventlog", "replay", "--json", Corpus.FullPath("tpm2-tss/test/data/fapi/eventlog/binary_measurements_pc_client.b64"));
+        var fromBinary = TrustPoolCli.Run("eventlog", "replay", "--json", Corpus.FullPath("tpm2-tss/derived/binary_measurements_pc_client.bin"));
+
+        Assert.True(fromBase64.ExitCode == 0, fromBase64.ToString());
+        Assert.Equal(fromBinary.StdOut, fromBase64.StdOut);
+        Assert.NotEmpty(TrustPoolCli.PcrsFromJson(fromBase64.StdOut));
+    }
 }

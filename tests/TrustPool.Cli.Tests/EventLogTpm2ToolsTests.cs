@@ -82,9 +82,9 @@ public class EventLogTpm2ToolsTests
         var theirPcrs = TrustPoolCli.PcrsFromTpm2EventlogYaml(theirs.StdOut);
         foreach (var bank in theirPcrs.Keys.ToList())
         {
-            if (!TpmHash.TryParseName(bank, out var alg) || !TpmHash.IsSupported(alg))
+            if (!TpmHash.TryParseName(bank, out var alg) || !BankHash.IsSupported(alg))
             {
-                theirPcrs.Remove(bank); // sm3_256: we do not compute it and say so
+                theirPcrs.Remove(bank); // a bank we cannot hash: we say so instead of printing it
             }
         }
 
@@ -102,7 +102,7 @@ public class EventLogTpm2ToolsTests
     private static SortedDictionary<string, SortedDictionary<int, string>> Tpm2ToolsFaultModel(TcgEventLog log)
     {
         var result = new SortedDictionary<string, SortedDictionary<int, string>>(StringComparer.Ordinal);
-        foreach (var bank in log.Banks.Where(TpmHash.IsSupported))
+        foreach (var bank in log.Banks.Where(BankHash.IsSupported))
         {
             var values = new SortedDictionary<int, byte[]>();
             var incomplete = new HashSet<int>();

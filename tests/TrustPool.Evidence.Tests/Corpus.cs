@@ -82,6 +82,29 @@ public static class Corpus
 
     public static TheoryData<string> ImaLogData() => [.. ImaLogs];
 
+    /// <summary>
+    /// UEFI logs with values in EXPECTED_PCRS.json, except the ExitBootServices case that has tests of its
+    /// own. Without the test data every log is listed, and each test then skips (or fails under
+    /// TRUSTPOOL_REQUIRE_INTEGRATION=1) on the missing file.
+    /// </summary>
+    public static TheoryData<string> UefiLogsWithExpectedPcrs()
+    {
+        if (TestData.Root is null)
+        {
+            return [.. UefiLogs];
+        }
+
+        return [.. UefiLogs.Where(l => l != "go-attestation/attest/testdata/ebs_event_missing_eventlog" && ExpectedPcrs(l, out _) is not null)];
+    }
+
+    /// <summary>
+    /// IMA lists whose PCR10 can be replayed: at least one complete entry with a SHA-1 template hash. Left
+    /// out: tpm2-tss sml-ima-ng-sha1-invalidated.bin (no complete record) and keylime's hand-made
+    /// ima-log-sm3_256 (32-byte template-hash column, no SHA-1 bank derivable; MANIFEST 3).
+    /// </summary>
+    public static TheoryData<string> ReplayableImaLogs() =>
+        [.. ImaLogs.Where(l => l is not "tpm2-tss/derived/sml-ima-ng-sha1-invalidated.bin" and not "keylime/test/data/create-runtime-policy/ima-log-sm3_256")];
+
     /// <summary>Reads a corpus file in place; .b64 files are base64 of the binary log.</summary>
     public static byte[] Load(string relative)
     {

@@ -52,19 +52,14 @@ internal static class EventLogCommands
         var cmd = new Command("replay", "Replay the log into PCR values per bank; optionally verify them against quoted values.") { file, json, expected, baseline };
         cmd.SetAction(r => CliSupport.Run(() =>
         {
-            var log = TcgEventLog.Parse(Cli.ReadFile(r.GetValue(file)!));
+            var bytes = Cli.ReadFile(r.GetValue(file)!);
             var expectedPath = r.GetValue(expected);
             if (expectedPath is null)
             {
-                var replay = EventLogReplay.Replay(log);
+                var replay = EventLogReplay.Replay(bytes); // streaming: no event objects
                 if (r.GetValue(json))
                 {
-                    CliSupport.WriteJson(w =>
-                    {
-                        w.WriteStartObject();
-                        Cli.WritePcrs(w, replay.Pcrs);
-                        w.WriteEndObject();
-                    });
+                    Cli.WritePcrsJsonFast(replay.Pcrs);
                 }
                 else
                 {
@@ -83,6 +78,7 @@ internal static class EventLogCommands
                 return Program.ExitOk;
             }
 
+            var log = TcgEventLog.Parse(bytes);
             var quoted = Cli.ReadPcrJson(expectedPath);
             var baselinePath = r.GetValue(baseline);
             var baselineLog = baselinePath is null ? null : TcgEventLog.Parse(Cli.ReadFile(baselinePath));
@@ -118,22 +114,23 @@ internal static class EventLogCommands
 
     private static Command Generate()
     {
-        var events = new Option<int>("--events") { Description = "number of events (Spec ID included)", DefaultValueFactory = _ => 50_000 };
+        // Numbers are read as strings: value-type options are JIT-compiled at every start-up of the CLI.
+        var events = new Option<string>("--events") { Description = "number of events (Spec ID included)", DefaultValueFactory = _ => "50000" };
         var output = new Option<string>("--out") { Description = "output file", Required = true };
         var banks = new Option<string>("--banks") { Description = "comma-separated banks", DefaultValueFactory = _ => "sha1,sha256,sha384" };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<string>("--seed") { DefaultValueFactory = _ => "1" };
         var cmd = new Command("generate", "Write a random, well-formed crypto-agile log (tests and benchmarks).") { events, output, banks, seed };
         cmd.Hidden = true;
         cmd.SetAction(r => CliSupport.Run(() =>
         {
             var algs = Cli.ParseBanks(r.GetValue(banks)!);
-            var count = r.GetValue(events);
+            var count = Cli.ParseInt(r.GetValue(events), "--events");
             if (count < 1)
             {
                 throw new CliUsageException("--events must be at least 1");
             }
 
-            File.WriteAllBytes(r.GetValue(output)!, EventLogGenerator.Random(r.GetValue(seed), count, algs));
+            File.WriteAllBytes(r.GetValue(output)!, EventLogGenerator.Random(Cli.ParseInt(r.GetValue(seed), "--seed"), count, algs));
             return Program.ExitOk;
         }));
         return cmd;
@@ -171,6 +168,11 @@ internal static class EventLogCommands
         foreach (var fw in facts.FirmwareVersions)
         {
             o.Append(CultureInfo.InvariantCulture, $"  firmware version: {fw}\n");
+        }
+
+        foreach (var a in facts.Authorities)
+        {
+            o.Append(CultureInfo.InvariantCulture, $"  image authority: {a}\n");
         }
 
         foreach (var app in facts.EfiApplications)
@@ -307,6 +309,13 @@ internal static class EventLogCommands
         }
 
         w.WriteString("kernelCommandLine", facts.KernelCommandLine);
+        w.WriteStartArray("authorities");
+        foreach (var a in facts.Authorities)
+        {
+            w.WriteStringValue(a);
+        }
+
+        w.WriteEndArray();
         w.WriteStartArray("firmwareVersions");
         foreach (var fw in facts.FirmwareVersions)
         {
@@ -391,7 +400,68 @@ internal static class EventLogCommands
 /// <summary>Shared plumbing of the evidence verbs: file reading, exit codes, JSON and PCR output.</summary>
 internal static class Cli
 {
-    public static byte[] ReadFile(string path) => File.ReadAllBytes(path);
+    /// <summary>
+    /// Reads a log file. A file made only of base64 characters (keylime and tpm2-tss store logs so) is
+    /// decoded first: a binary log starts with zero bytes and an ASCII IMA list holds spaces and ':', so
+    /// neither is mistaken for base64.
+    /// </summary>
+    public static byte[] ReadFile(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < 8)
+        {
+            return bytes;
+        }
+
+        foreach (var b in bytes)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'=' or (byte)'\n' or (byte)'\r'))
+            {
+                return bytes;
+            }
+        }
+
+        try
+        {
+            return Convert.FromBase64String(Encoding.ASCII.GetString(bytes));
+        }
+        catch (FormatException)
+        {
+            return bytes;
+        }
+    }
+
+    public static int ParseInt(string? text, string option) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)
+            ? v : throw new CliUsageException($"{option}: '{text}' is not a whole number");
+
+    /// <summary>
+    /// {"pcrs": {bank: {index: hex}}} written by hand (hex digits and bank names need no escaping): the
+    /// JSON writer's encoder tables cost more start-up time than the whole replay of a typical log.
+    /// </summary>
+    public static void WritePcrsJsonFast(PcrValues pcrs)
+    {
+        var sb = new StringBuilder(256 + (pcrs.Count * 110));
+        sb.Append("{\n  \"pcrs\": {");
+        var firstBank = true;
+        foreach (var bank in pcrs.Banks)
+        {
+            sb.Append(firstBank ? "\n    \"" : ",\n    \"").Append(TpmHash.Name(bank)).Append("\": {");
+            firstBank = false;
+            var first = true;
+            foreach (var (index, value) in pcrs.Bank(bank))
+            {
+                sb.Append(first ? "\n      \"" : ",\n      \"").Append(index.ToString(CultureInfo.InvariantCulture)).Append("\": \"").Append(Hex.Lower(value)).Append('"');
+                first = false;
+            }
+
+            sb.Append(first ? "}" : "\n    }");
+        }
+
+        sb.Append(firstBank ? "}\n}\n" : "\n  }\n}\n");
+        using var stdout = Console.OpenStandardOutput();
+        stdout.Write(Encoding.UTF8.GetBytes(sb.ToString()));
+    }
 
     public static TpmAlgorithmId[] ParseBanks(string text)
     {

@@ -37,6 +37,13 @@ public static class EventDigestCheck
             yield break;
         }
 
+        // EV_IPL in PCR9 (grub: a file's contents, the path is the description) and PCR14 (shim: MokList
+        // contents) by design do not hash their payload; reporting them would only be noise.
+        if (e.EventType == TcgEventType.Ipl && e.PcrIndex is 9 or 14)
+        {
+            yield break;
+        }
+
         byte[]? variableData = null;
         if (e.EventType is TcgEventType.EfiVariableBoot or TcgEventType.EfiVariableBoot2 or TcgEventType.EfiVariableAuthority)
         {
@@ -53,20 +60,33 @@ public static class EventDigestCheck
 
         foreach (var d in e.Digests)
         {
-            if (!TpmHash.IsSupported(d.Algorithm))
+            if (!BankHash.IsSupported(d.Algorithm))
             {
                 continue;
             }
 
-            var whole = TpmHash.Hash(d.Algorithm, e.Data);
+            var whole = BankHash.Hash(d.Algorithm, e.Data);
             if (whole.AsSpan().SequenceEqual(d.Value))
             {
                 continue;
             }
 
-            if (variableData is not null && TpmHash.Hash(d.Algorithm, variableData).AsSpan().SequenceEqual(d.Value))
+            if (variableData is not null && BankHash.Hash(d.Algorithm, variableData).AsSpan().SequenceEqual(d.Value))
             {
                 continue;
+            }
+
+            // grub measures its EV_IPL strings without the terminating NUL the event data carries, and for
+            // commands and the kernel command line without the "grub_cmd: " / "kernel_cmdline: " prefix.
+            if (e.EventType == TcgEventType.Ipl && e.Data.Length > 0 && e.Data[^1] == 0)
+            {
+                var text = e.Data.AsSpan(0, e.Data.Length - 1);
+                if (BankHash.Hash(d.Algorithm, text).AsSpan().SequenceEqual(d.Value)
+                    || (text.StartsWith("grub_cmd: "u8) && BankHash.Hash(d.Algorithm, text["grub_cmd: "u8.Length..]).AsSpan().SequenceEqual(d.Value))
+                    || (text.StartsWith("kernel_cmdline: "u8) && BankHash.Hash(d.Algorithm, text["kernel_cmdline: "u8.Length..]).AsSpan().SequenceEqual(d.Value)))
+                {
+                    continue;
+                }
             }
 
             yield return new EventDigestMismatch(e, d.Algorithm, d.Value, whole);

@@ -180,7 +180,7 @@ public static class EventLogVerifier
         foreach (var action in EventLogWorkarounds.ExitBootServicesActions)
         {
             var data = System.Text.Encoding.ASCII.GetBytes(action);
-            var digests = log.Banks.Where(TpmHash.IsSupported).Select(b => new TcgDigest(b, TpmHash.Hash(b, data))).ToArray();
+            var digests = log.Banks.Where(BankHash.IsSupported).Select(b => new TcgDigest(b, BankHash.Hash(b, data))).ToArray();
             list.Add(new TcgEvent(-1, -1, 5, TcgEventType.EfiAction, digests, data));
         }
 

@@ -34,6 +34,9 @@ public sealed class BootFacts
     /// <summary>The kernel command line (grub "kernel_cmdline:" in PCR8, or systemd-boot's UTF-16 EV_IPL in PCR12/PCR8).</summary>
     public string? KernelCommandLine { get; private init; }
 
+    /// <summary>Certificates that authorized loaded images (EV_EFI_VARIABLE_AUTHORITY), in log order: variable and subject.</summary>
+    public IReadOnlyList<string> Authorities { get; private init; } = [];
+
     /// <summary>Firmware version strings (EV_S_CRTM_VERSION).</summary>
     public IReadOnlyList<string> FirmwareVersions { get; private init; } = [];
 
@@ -43,6 +46,7 @@ public sealed class BootFacts
         var vars = new Dictionary<string, SecureBootVariable>();
         var apps = new List<EfiApplication>();
         var versions = new List<string>();
+        var authorities = new List<string>();
         string? cmdline = null;
         IReadOnlyList<TcgDigest>? kernel = null;
         string? kernelName = null;
@@ -61,6 +65,13 @@ public sealed class BootFacts
                         var subjects = v.SignatureLists?.SelectMany(l => l.Signatures).Select(s => s.CertificateSubject).OfType<string>().ToArray() ?? [];
                         vars[v.Name] = new SecureBootVariable(v.Name, e.Digests, TpmHash.Hash(TpmAlgorithmId.Sha256, v.Data),
                             v.SignatureLists?.Sum(l => l.Signatures.Count) ?? 0, subjects);
+                    }
+
+                    break;
+                case UefiVariableEvent a when e.EventType == TcgEventType.EfiVariableAuthority:
+                    foreach (var sig in a.SignatureLists?.SelectMany(l => l.Signatures) ?? [])
+                    {
+                        authorities.Add($"{a.Name}: {sig.CertificateSubject}");
                     }
 
                     break;
@@ -107,6 +118,7 @@ public sealed class BootFacts
             KernelName = kernelName,
             KernelCommandLine = cmdline,
             FirmwareVersions = versions,
+            Authorities = authorities,
         };
     }
 

@@ -106,5 +106,5 @@ public sealed record SeparatorEvent(uint Value) : DecodedEvent
 /// <summary>Intel TXT DRTM events (PCR 17/18) and other payloads shown as hex.</summary>
 public sealed record OpaqueEvent(string Kind, byte[] Data) : DecodedEvent
 {
-    public override string ToString() => Data.Length <= 64 ? $"{Kind} {Hex.Lower(Data)}" : $"{Kind} ({Data.Length} bytes)";
+    public override string ToString() => Data.Length == 0 ? Kind : Data.Length <= 64 ? $"{Kind} {Hex.Lower(Data)}" : $"{Kind} ({Data.Length} bytes)";
 }

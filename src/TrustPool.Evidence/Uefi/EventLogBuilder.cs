@@ -101,8 +101,23 @@ public sealed class EventLogBuilder
 
     public EventLogBuilder AddEfiAction(uint pcr, string action) => Add(pcr, TcgEventType.EfiAction, Encoding.ASCII.GetBytes(action));
 
-    /// <summary>EV_IPL with a NUL-terminated ASCII string, as grub logs its commands and the kernel command line.</summary>
-    public EventLogBuilder AddIpl(uint pcr, string text) => Add(pcr, TcgEventType.Ipl, Encoding.UTF8.GetBytes(text + "\0"));
+    /// <summary>
+    /// EV_IPL as grub logs its commands and the kernel command line: the data is the NUL-terminated string,
+    /// the digest covers the string without the NUL.
+    /// </summary>
+    public EventLogBuilder AddIpl(uint pcr, string text) =>
+        AddMeasured(pcr, TcgEventType.Ipl, Encoding.UTF8.GetBytes(text + "\0"), Encoding.UTF8.GetBytes(text));
+
+    /// <summary>grub's PCR8 command event: data "grub_cmd: CMD\0", digest of CMD alone (as grub measures it).</summary>
+    public EventLogBuilder AddGrubCommand(string command) =>
+        AddMeasured(8, TcgEventType.Ipl, Encoding.UTF8.GetBytes($"{GrubCommandPrefix}{command}\0"), Encoding.UTF8.GetBytes(command));
+
+    /// <summary>grub's PCR8 kernel command line event: data "kernel_cmdline: LINE\0", digest of LINE alone.</summary>
+    public EventLogBuilder AddGrubKernelCommandLine(string commandLine) =>
+        AddMeasured(8, TcgEventType.Ipl, Encoding.UTF8.GetBytes($"{GrubKernelCommandLinePrefix}{commandLine}\0"), Encoding.UTF8.GetBytes(commandLine));
+
+    internal const string GrubCommandPrefix = "grub_cmd: ";
+    internal const string GrubKernelCommandLinePrefix = "kernel_cmdline: ";
 
     /// <summary>EV_S_CRTM_VERSION with a UTF-16LE version string in PCR0.</summary>
     public EventLogBuilder AddCrtmVersion(string version) => Add(0, TcgEventType.SCrtmVersion, Encoding.Unicode.GetBytes(version + "\0"));

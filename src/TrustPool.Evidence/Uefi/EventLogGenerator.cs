@@ -44,9 +44,9 @@ public static class EventLogGenerator
         }
 
         b.AddBootApplication(4, boot.BootLoaderPath, boot.BootLoader);
-        b.AddIpl(8, "grub_cmd: set root=hd0,gpt2");
-        b.AddIpl(8, $"grub_cmd: linux {boot.KernelPath} {boot.KernelCommandLine}");
-        b.AddIpl(8, $"kernel_cmdline: {boot.KernelPath} {boot.KernelCommandLine}");
+        b.AddGrubCommand("set root=hd0,gpt2");
+        b.AddGrubCommand($"linux {boot.KernelPath} {boot.KernelCommandLine}");
+        b.AddGrubKernelCommandLine($"{boot.KernelPath} {boot.KernelCommandLine}");
         b.AddMeasured(9, TcgEventType.Ipl, Encoding.UTF8.GetBytes($"(hd0,gpt2){boot.KernelPath}\0"), boot.Kernel);
         b.AddBootApplication(4, boot.KernelPath.Replace('/', '\\'), boot.Kernel);
         b.AddEfiAction(5, EventLogWorkarounds.ExitBootServicesActions[0]);
@@ -76,7 +76,16 @@ public static class EventLogGenerator
                     b.AddEfiAction(pcr, $"Action {rng.Next(100000)}");
                     break;
                 case 2:
-                    b.AddIpl(pcr, $"grub_cmd: echo {rng.Next()}");
+                    // grub logs commands in PCR8 (and files in PCR9); tpm2_eventlog warns about EV_IPL elsewhere.
+                    if ((pcr & 1) == 0)
+                    {
+                        b.AddGrubCommand($"echo {rng.Next()}");
+                    }
+                    else
+                    {
+                        b.AddIpl(9, $"(hd0,gpt2)/boot/file{rng.Next(1000)}");
+                    }
+
                     break;
                 case 3:
                     rng.NextBytes(blob);

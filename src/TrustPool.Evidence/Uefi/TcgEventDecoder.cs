@@ -49,9 +49,21 @@ public static class TcgEventDecoder
 
             case TcgEventType.SCrtmVersion:
                 return DecodeCrtmVersion(data);
-            case TcgEventType.EfiVariableDriverConfig or TcgEventType.EfiVariableBoot or TcgEventType.EfiVariableBoot2
-                or TcgEventType.EfiVariableAuthority:
+            case TcgEventType.EfiVariableDriverConfig or TcgEventType.EfiVariableBoot or TcgEventType.EfiVariableBoot2:
                 return DecodeVariable(data, at);
+            case TcgEventType.EfiVariableAuthority:
+                return DecodeAuthority(DecodeVariable(data, at));
+            case TcgEventType.EfiHandoffTables:
+                return DecodeHandoffTables(data, at, uintnBytes);
+            case TcgEventType.EventTag when data.Length >= 8:
+                {
+                    // TCG_PCClientTaggedEvent (PFP 1.05, 10.4.2.1): taggedEventID, taggedEventDataSize, data.
+                    var r = new EventLogReader(data, at);
+                    var id = r.ReadUInt32("TCG_PCClientTaggedEvent.taggedEventID");
+                    var size = r.ReadUInt32("TCG_PCClientTaggedEvent.taggedEventDataSize");
+                    var tagged = r.ReadBytes(size, "TCG_PCClientTaggedEvent.taggedEventData").ToArray();
+                    return new OpaqueEvent($"tag 0x{id:x8}", tagged);
+                }
             case TcgEventType.EfiBootServicesApplication or TcgEventType.EfiBootServicesDriver or TcgEventType.EfiRuntimeServicesDriver:
                 return DecodeImageLoad(data, at, uintnBytes);
             case TcgEventType.EfiGptEvent or TcgEventType.EfiGptEvent2:
@@ -173,6 +185,55 @@ public static class TcgEventDecoder
         }
 
         return v;
+    }
+
+    /// <summary>
+    /// EV_EFI_VARIABLE_AUTHORITY (PFP 1.05, 3.3.4.8): the variable data is the one EFI_SIGNATURE_DATA that
+    /// authorized an image (owner GUID + certificate), not a signature list. Other shapes (shim's
+    /// SbatLevel, MokListTrusted...) are left as plain variables.
+    /// </summary>
+    private static UefiVariableEvent DecodeAuthority(UefiVariableEvent v)
+    {
+        if (v.Data.Length > 16 + 4 && v.Data[16] == 0x30)
+        {
+            var der = v.Data[16..];
+            var subject = CertificateSubject(der);
+            if (subject is not null)
+            {
+                var owner = new Guid(v.Data.AsSpan(0, 16));
+                return v with { SignatureLists = [new EfiSignatureList(EfiSignatureList.X509, [new EfiSignature(owner, der, subject)])] };
+            }
+        }
+
+        if (v.Data.Length > 4 && v.Data[0] == 0x30 && CertificateSubject(v.Data) is { } direct)
+        {
+            // shim's "Shim" (vendor certificate) authority: the DER certificate without an owner GUID.
+            return v with { SignatureLists = [new EfiSignatureList(EfiSignatureList.X509, [new EfiSignature(Guid.Empty, v.Data, direct)])] };
+        }
+
+        return v;
+    }
+
+    private static OpaqueEvent DecodeHandoffTables(ReadOnlySpan<byte> data, long at, int uintnBytes)
+    {
+        // UEFI_HANDOFF_TABLE_POINTERS (PFP 1.05, 10.4.2): UINTN NumberOfTables, then {EFI_GUID, VOID*} each.
+        var r = new EventLogReader(data, at);
+        var countOffset = r.Offset;
+        var count = r.ReadUIntN(uintnBytes, "UEFI_HANDOFF_TABLE_POINTERS.NumberOfTables");
+        if (count > (ulong)(r.Remaining / (16 + uintnBytes)))
+        {
+            throw new EventLogFormatException("UEFI_HANDOFF_TABLE_POINTERS.NumberOfTables", countOffset, $"{count} tables do not fit in {r.Remaining} bytes");
+        }
+
+        var tables = new StringBuilder();
+        for (ulong i = 0; i < count; i++)
+        {
+            var guid = r.ReadGuid("EFI_CONFIGURATION_TABLE.VendorGuid");
+            var pointer = r.ReadUIntN(uintnBytes, "EFI_CONFIGURATION_TABLE.VendorTable");
+            tables.Append(i == 0 ? "" : ", ").Append(guid).Append(" @0x").Append(pointer.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return new OpaqueEvent($"handoff tables: {tables}", []);
     }
 
     /// <summary>EFI_SIGNATURE_LIST* (UEFI 2.10, 32.4.1), as stored in PK/KEK/db/dbx.</summary>

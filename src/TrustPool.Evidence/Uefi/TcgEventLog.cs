@@ -50,104 +50,203 @@ public sealed class TcgEventLog
     /// <summary>Parses a whole log. Throws <see cref="EventLogFormatException"/> on malformed input.</summary>
     public static TcgEventLog Parse(ReadOnlySpan<byte> log)
     {
-        var reader = new EventLogReader(log);
+        var reader = new TcgEventReader(log);
         var events = new List<TcgEvent>();
-        var workarounds = new List<EventLogWorkaround>();
-        if (reader.IsEmpty)
+        while (reader.MoveNext())
         {
-            return new TcgEventLog(TcgLogFormat.Sha1, null, events, workarounds);
-        }
-
-        // PFP 1.05, 10.4.5.1: a crypto-agile log starts with a SHA-1-format EV_NO_ACTION event in PCR0
-        // with a zero digest whose data is TCG_EfiSpecIDEventStruct ("Spec ID Event03").
-        var first = ReadSha1Event(ref reader, 0, out var firstData);
-        if (first.EventType == TcgEventType.NoAction && first.PcrIndex == 0 && firstData.StartsWith(SpecIdSignature)
-            && first.Digests[0].Value.AsSpan().IndexOfAnyExcept((byte)0) < 0)
-        {
-            var dataOffset = reader.Offset - firstData.Length;
-            var specId = ParseSpecId(firstData, dataOffset, ref reader, workarounds, out var fullData);
-            events.Add(new TcgEvent(0, first.Offset, first.PcrIndex, first.EventType, first.Digests, fullData));
-            var sizes = specId.Algorithms;
-            while (!reader.IsEmpty)
+            var digests = new TcgDigest[reader.DigestCount];
+            for (var i = 0; i < digests.Length; i++)
             {
-                events.Add(ReadAgileEvent(ref reader, events.Count, sizes));
+                digests[i] = new TcgDigest(reader.DigestAlgorithm(i), reader.DigestValue(i).ToArray());
             }
 
-            return new TcgEventLog(TcgLogFormat.CryptoAgile, specId, events, workarounds);
+            events.Add(new TcgEvent(reader.Number, reader.Offset, reader.PcrIndex, reader.EventType, digests, reader.Data.ToArray()));
         }
 
-        events.Add(first);
-        while (!reader.IsEmpty)
-        {
-            events.Add(ReadSha1Event(ref reader, events.Count, out _));
-        }
-
-        return new TcgEventLog(TcgLogFormat.Sha1, null, events, workarounds);
+        return new TcgEventLog(reader.Format, reader.SpecId, events, reader.Workarounds);
     }
 
-    private static TcgEvent ReadSha1Event(ref EventLogReader reader, int number, out ReadOnlySpan<byte> data)
+    /// <summary>Like <see cref="Parse"/>, but malformed input gives false and the exception instead of throwing it.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> log, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TcgEventLog? result,
+        out EventLogFormatException? error)
     {
-        var offset = reader.Offset;
-        var pcr = reader.ReadUInt32("TCG_PCClientPCREvent.pcrIndex");
-        var type = (TcgEventType)reader.ReadUInt32("TCG_PCClientPCREvent.eventType");
-        var digest = reader.ReadBytes(20, "TCG_PCClientPCREvent.digest").ToArray();
-        var size = reader.ReadUInt32("TCG_PCClientPCREvent.eventDataSize");
-        data = reader.ReadBytes(size, "TCG_PCClientPCREvent.event");
-        return new TcgEvent(number, offset, pcr, type, [new TcgDigest(TpmAlgorithmId.Sha1, digest)], data.ToArray());
+        try
+        {
+            result = Parse(log);
+            error = null;
+            return true;
+        }
+        catch (EventLogFormatException ex)
+        {
+            result = null;
+            error = ex;
+            return false;
+        }
     }
 
-    private static TcgEvent ReadAgileEvent(ref EventLogReader reader, int number, IReadOnlyList<TcgAlgorithmSize> sizes)
+    /// <summary>
+    /// Streams the events of a log without materializing them (the one parser behind <see cref="Parse"/>;
+    /// also used by the allocation-free replay of large logs). Spans point into the log.
+    /// </summary>
+    internal ref struct TcgEventReader
     {
-        var offset = reader.Offset;
-        var pcr = reader.ReadUInt32("TCG_PCR_EVENT2.pcrIndex");
-        var type = (TcgEventType)reader.ReadUInt32("TCG_PCR_EVENT2.eventType");
-        var countOffset = reader.Offset;
-        var count = reader.ReadUInt32("TPML_DIGEST_VALUES.count");
-        if (count > (uint)sizes.Count)
+        private readonly ReadOnlySpan<byte> _log;
+        private readonly (TpmAlgorithmId Algorithm, int Start, int Length)[] _digests;
+        private EventLogReader _reader;
+        private TcgAlgorithmSize[]? _sizes;
+        private bool _started;
+
+        public TcgEventReader(ReadOnlySpan<byte> log)
         {
-            throw new EventLogFormatException("TPML_DIGEST_VALUES.count", countOffset,
-                $"{count} digests but the Spec ID event declares {sizes.Count} algorithms");
+            _log = log;
+            _reader = new EventLogReader(log);
+            _digests = new (TpmAlgorithmId, int, int)[8];
+            Number = -1;
+            Workarounds = [];
         }
 
-        var digests = new TcgDigest[count];
-        for (var i = 0; i < digests.Length; i++)
+        public TcgLogFormat Format { get; private set; }
+
+        public TcgSpecIdEvent? SpecId { get; private set; }
+
+        public List<EventLogWorkaround> Workarounds { get; }
+
+        public int Number { get; private set; }
+
+        public long Offset { get; private set; }
+
+        public uint PcrIndex { get; private set; }
+
+        public TcgEventType EventType { get; private set; }
+
+        public int DigestCount { get; private set; }
+
+        public ReadOnlySpan<byte> Data { get; private set; }
+
+        public readonly TpmAlgorithmId DigestAlgorithm(int i) => _digests[i].Algorithm;
+
+        public readonly ReadOnlySpan<byte> DigestValue(int i) => _log.Slice(_digests[i].Start, _digests[i].Length);
+
+        /// <summary>The current event's digest for a bank, or an empty span when it has none.</summary>
+        public readonly ReadOnlySpan<byte> Digest(TpmAlgorithmId bank)
         {
-            var algOffset = reader.Offset;
-            var alg = (TpmAlgorithmId)reader.ReadUInt16("TPMT_HA.hashAlg");
-            var size = -1;
-            foreach (var s in sizes)
+            for (var i = 0; i < DigestCount; i++)
             {
-                if (s.Algorithm == alg)
+                if (_digests[i].Algorithm == bank)
                 {
-                    size = s.DigestSize;
-                    break;
+                    return _log.Slice(_digests[i].Start, _digests[i].Length);
                 }
             }
 
-            if (size < 0)
-            {
-                throw new EventLogFormatException("TPMT_HA.hashAlg", algOffset,
-                    $"algorithm 0x{(ushort)alg:x4} is not declared in the Spec ID event, its digest size is unknown");
-            }
-
-            for (var j = 0; j < i; j++)
-            {
-                if (digests[j].Algorithm == alg)
-                {
-                    throw new EventLogFormatException("TPMT_HA.hashAlg", algOffset, $"algorithm 0x{(ushort)alg:x4} appears twice");
-                }
-            }
-
-            digests[i] = new TcgDigest(alg, reader.ReadBytes(size, "TPMT_HA.digest").ToArray());
+            return default;
         }
 
-        var eventSize = reader.ReadUInt32("TCG_PCR_EVENT2.eventSize");
-        var data = reader.ReadBytes(eventSize, "TCG_PCR_EVENT2.event").ToArray();
-        return new TcgEvent(number, offset, pcr, type, digests, data);
+        public bool MoveNext()
+        {
+            if (_reader.IsEmpty)
+            {
+                return false;
+            }
+
+            Number++;
+            if (!_started)
+            {
+                _started = true;
+                ReadSha1Event();
+
+                // PFP 1.05, 10.4.5.1: a crypto-agile log starts with a SHA-1-format EV_NO_ACTION event in PCR0
+                // with a zero digest whose data is TCG_EfiSpecIDEventStruct ("Spec ID Event03").
+                if (EventType == TcgEventType.NoAction && PcrIndex == 0 && Data.StartsWith(SpecIdSignature)
+                    && DigestValue(0).IndexOfAnyExcept((byte)0) < 0)
+                {
+                    var dataOffset = _reader.Offset - Data.Length;
+                    var dataStart = (int)dataOffset;
+                    SpecId = ParseSpecId(Data, dataOffset, ref _reader, Workarounds, out var fullLength);
+                    Data = _log.Slice(dataStart, fullLength);
+                    _sizes = SpecId.Algorithms as TcgAlgorithmSize[] ?? [.. SpecId.Algorithms];
+                    Format = TcgLogFormat.CryptoAgile;
+                }
+
+                return true;
+            }
+
+            if (_sizes is null)
+            {
+                ReadSha1Event();
+            }
+            else
+            {
+                ReadAgileEvent(_sizes);
+            }
+
+            return true;
+        }
+
+        private void ReadSha1Event()
+        {
+            Offset = _reader.Offset;
+            PcrIndex = _reader.ReadUInt32("TCG_PCClientPCREvent.pcrIndex");
+            EventType = (TcgEventType)_reader.ReadUInt32("TCG_PCClientPCREvent.eventType");
+            _digests[0] = (TpmAlgorithmId.Sha1, (int)_reader.Offset, 20);
+            _reader.Skip(20, "TCG_PCClientPCREvent.digest");
+            DigestCount = 1;
+            var size = _reader.ReadUInt32("TCG_PCClientPCREvent.eventDataSize");
+            Data = _reader.ReadBytes(size, "TCG_PCClientPCREvent.event");
+        }
+
+        private void ReadAgileEvent(TcgAlgorithmSize[] sizes)
+        {
+            Offset = _reader.Offset;
+            PcrIndex = _reader.ReadUInt32("TCG_PCR_EVENT2.pcrIndex");
+            EventType = (TcgEventType)_reader.ReadUInt32("TCG_PCR_EVENT2.eventType");
+            var countOffset = _reader.Offset;
+            var count = _reader.ReadUInt32("TPML_DIGEST_VALUES.count");
+            if (count > (uint)sizes.Length || count > (uint)_digests.Length)
+            {
+                throw new EventLogFormatException("TPML_DIGEST_VALUES.count", countOffset,
+                    $"{count} digests but the Spec ID event declares {sizes.Length} algorithms");
+            }
+
+            for (var i = 0; i < (int)count; i++)
+            {
+                var algOffset = _reader.Offset;
+                var alg = (TpmAlgorithmId)_reader.ReadUInt16("TPMT_HA.hashAlg");
+                var size = -1;
+                foreach (var s in sizes)
+                {
+                    if (s.Algorithm == alg)
+                    {
+                        size = s.DigestSize;
+                        break;
+                    }
+                }
+
+                if (size < 0)
+                {
+                    throw new EventLogFormatException("TPMT_HA.hashAlg", algOffset,
+                        $"algorithm 0x{(ushort)alg:x4} is not declared in the Spec ID event, its digest size is unknown");
+                }
+
+                for (var j = 0; j < i; j++)
+                {
+                    if (_digests[j].Algorithm == alg)
+                    {
+                        throw new EventLogFormatException("TPMT_HA.hashAlg", algOffset, $"algorithm 0x{(ushort)alg:x4} appears twice");
+                    }
+                }
+
+                _digests[i] = (alg, (int)_reader.Offset, size);
+                _reader.Skip(size, "TPMT_HA.digest");
+            }
+
+            DigestCount = (int)count;
+            var eventSize = _reader.ReadUInt32("TCG_PCR_EVENT2.eventSize");
+            Data = _reader.ReadBytes(eventSize, "TCG_PCR_EVENT2.event");
+        }
     }
 
     private static TcgSpecIdEvent ParseSpecId(scoped ReadOnlySpan<byte> data, long dataOffset, ref EventLogReader log,
-        List<EventLogWorkaround> workarounds, out byte[] fullData)
+        List<EventLogWorkaround> workarounds, out int fullLength)
     {
         var r = new EventLogReader(data, dataOffset);
         var signature = Encoding.ASCII.GetString(r.ReadBytes(16, "TCG_EfiSpecIDEventStruct.signature")).TrimEnd('\0');
@@ -192,14 +291,14 @@ public sealed class TcgEventLog
 
         var vendorSize = r.ReadByte("TCG_EfiSpecIDEventStruct.vendorInfoSize");
         byte[] vendorInfo;
-        fullData = data.ToArray();
+        fullLength = data.Length;
         var overrun = vendorSize > r.Remaining
             ? EventLogWorkarounds.SpecIdVendorInfoOverrun(vendorSize, r.Remaining, log.Remaining)
             : 0;
         if (overrun > 0)
         {
             vendorInfo = log.ReadBytes(overrun, "TCG_EfiSpecIDEventStruct.vendorInfo").ToArray();
-            fullData = [.. fullData, .. vendorInfo];
+            fullLength += overrun; // the vendor bytes follow the event directly in the log
             workarounds.Add(EventLogWorkarounds.SpecIdVendorInfoPastEventSize);
         }
         else

@@ -40,15 +40,12 @@ public class ImaCorpusTests
     }
 
     [SkippableTheory]
-    [MemberData(nameof(Corpus.ImaLogData), MemberType = typeof(Corpus))]
+    [MemberData(nameof(Corpus.ReplayableImaLogs), MemberType = typeof(Corpus))]
     public void Replay_CorpusList_Pcr10EqualsExpectedAggregates(string path)
     {
         var expected = Corpus.ExpectedIma.GetProperty(path);
         var log = ImaLog.Parse(Corpus.Load(path));
-        Skip.If(log.Entries.Count == 0, "no complete entry");
-        // MANIFEST 3: the sm3_256 keylime fixture is hand-made with a 32-byte template-hash column, so no
-        // SHA-1 bank can be derived from it; it is policy-tool input only.
-        Skip.If(log.Entries[0].TemplateHash.Length != 20, "hand-made list with non-SHA-1 template hashes");
+        Assert.NotEmpty(log.Entries);
 
         var result = ImaReplay.Replay(log, [TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256]);
 

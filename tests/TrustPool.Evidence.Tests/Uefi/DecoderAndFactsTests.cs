@@ -179,4 +179,33 @@ public class DecoderAndFactsTests
         Assert.NotEmpty(event3);
         Assert.All(event3, d => Assert.Equal("SP800-155 Event3", Assert.IsType<NoActionEvent>(d).Signature));
     }
+
+    [SkippableFact]
+    public void Decode_VariableAuthority_NamesTheCertificateThatAuthorizedTheImage()
+    {
+        var log = TcgEventLog.Parse(Corpus.Load("go-attestation/attest/testdata/sb_cert_eventlog"));
+
+        var facts = BootFacts.Extract(log);
+        var db = log.Events.Where(e => e.EventType == TcgEventType.EfiVariableAuthority)
+            .Select(e => Assert.IsType<UefiVariableEvent>(TcgEventDecoder.Decode(e))).First(v => v.Name == "db");
+
+        var cert = Assert.Single(Assert.Single(db.SignatureLists!).Signatures);
+        Assert.Contains("Microsoft Corporation UEFI CA 2011", cert.CertificateSubject, StringComparison.Ordinal);
+        Assert.Contains(facts.Authorities, a => a.StartsWith("db: ", StringComparison.Ordinal) && a.Contains("UEFI CA 2011", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void Decode_HandoffTablesAndEventTag_Structured()
+    {
+        var log = TcgEventLog.Parse(Corpus.Load("go-attestation/attest/testdata/option_rom_eventlog"));
+        var tcglog = TcgEventLog.Parse(Corpus.Load("tcglog-parser/testdata/binary_bios_measurements"));
+
+        var handoff = tcglog.Events.Where(e => e.EventType == TcgEventType.EfiHandoffTables).Select(e => TcgEventDecoder.Decode(e)).ToList();
+        var tags = log.Events.Where(e => e.EventType == TcgEventType.EventTag).Select(e => TcgEventDecoder.Decode(e)).ToList();
+
+        Assert.NotEmpty(handoff);
+        Assert.All(handoff, h => Assert.StartsWith("handoff tables: ", Assert.IsType<OpaqueEvent>(h).Kind, StringComparison.Ordinal));
+        Assert.NotEmpty(tags);
+        Assert.All(tags, t => Assert.StartsWith("tag 0x", Assert.IsType<OpaqueEvent>(t).Kind, StringComparison.Ordinal));
+    }
 }

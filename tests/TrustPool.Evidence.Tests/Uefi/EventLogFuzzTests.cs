@@ -17,6 +17,7 @@ public class EventLogFuzzTests
 
         BootFacts.Extract(log);
         EventDigestCheck.Find(log);
+        EventLogReplay.Replay(bytes.AsMemory());
     }
 
     [SkippableTheory]

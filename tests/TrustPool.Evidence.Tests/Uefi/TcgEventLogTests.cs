@@ -251,4 +251,20 @@ public class TcgEventLogTests
 
         Assert.Equal(Hex.Lower(System.Security.Cryptography.SHA256.HashData([.. new byte[32], .. digest])), Hex.Lower(v));
     }
+
+    [Fact]
+    public void TryParse_TruncatedLog_FalseWithFieldAndOffset()
+    {
+        var bytes = new EventLogBuilder(TpmAlgorithmId.Sha1).AddSeparator(4).ToArray();
+
+        var ok = TcgEventLog.TryParse(bytes.AsSpan(0, bytes.Length - 1), out var log, out var error);
+        var good = TcgEventLog.TryParse(bytes, out var parsed, out var none);
+
+        Assert.False(ok);
+        Assert.Null(log);
+        Assert.Equal("TCG_PCR_EVENT2.event", error!.Field);
+        Assert.True(good);
+        Assert.Null(none);
+        Assert.Equal(2, parsed!.Events.Count);
+    }
 }

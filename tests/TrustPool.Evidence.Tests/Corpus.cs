@@ -1,3 +1,4 @@
+using TrustPool.Tpm.Structures;
 using System.Text.Json;
 using TrustPool.Evidence.Replay;
 using TrustPool.Testing;

@@ -165,10 +165,9 @@ internal static class DemoCommand
             return new Verdict(false, [quote.Fault!.ToString()]);
         }
 
-        var quoted = ToEvidence(quote.VerifiedPcrs!);
-        var logOk = EventLogVerifier.Verify(host.Log, quoted).Matches;
+        var logOk = EventLogVerifier.Verify(host.Log, quote.VerifiedPcrs!).Matches;
         var differences = new List<string>();
-        var againstGolden = EventLogVerifier.Verify(host.Log, ToEvidence(golden), goldenLog);
+        var againstGolden = EventLogVerifier.Verify(host.Log, golden, goldenLog);
         foreach (var (bank, index, value) in quote.VerifiedPcrs!.All())
         {
             var expected = golden.Get(bank, index);
@@ -183,17 +182,6 @@ internal static class DemoCommand
         }
 
         return new Verdict(logOk, differences);
-    }
-
-    private static Evidence.Replay.PcrValues ToEvidence(TpmPcrValues values)
-    {
-        var result = new Evidence.Replay.PcrValues();
-        foreach (var (bank, index, value) in values.All())
-        {
-            result.Set(bank, index, value);
-        }
-
-        return result;
     }
 
     private static string TrustText(bool trusted) => trusted ? "[green]trusted[/]" : "[red]untrusted[/]";

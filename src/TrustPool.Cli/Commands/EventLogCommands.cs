@@ -1,3 +1,4 @@
+using TrustPool.Tpm.Structures;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;

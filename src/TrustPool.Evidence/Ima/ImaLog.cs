@@ -20,6 +20,9 @@ public enum ImaLogFormat
 /// </summary>
 public sealed class ImaLog
 {
+    /// <summary>IMA measures into a TPM PCR (CONFIG_IMA_MEASURE_PCR_IDX or a policy's pcr=): 0..31 at most.</summary>
+    private const uint MaxPcrIndex = 32;
+
     /// <summary>TCG_EVENT_NAME_LEN_MAX in the kernel (template names and legacy file names).</summary>
     public const int MaxTemplateNameLength = 255;
 
@@ -79,7 +82,13 @@ public sealed class ImaLog
             return false;
         }
 
+        var pcrOffset = r.Offset;
         var pcr = r.ReadUInt32("ima.pcr");
+        if (pcr >= MaxPcrIndex)
+        {
+            throw new EventLogFormatException("ima.pcr", pcrOffset, $"PCR index {pcr} is not a TPM PCR (0..{MaxPcrIndex - 1})");
+        }
+
         var hash = r.ReadBytes(20, "ima.template_hash").ToArray();
         var nameLenOffset = r.Offset;
         var nameLen = r.ReadUInt32("ima.template_name_len");
@@ -223,9 +232,9 @@ public sealed class ImaLog
             throw new EventLogFormatException(Field("entry"), offset, "fewer than 4 space-separated fields");
         }
 
-        if (!uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pcr))
+        if (!uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pcr) || pcr >= MaxPcrIndex)
         {
-            throw new EventLogFormatException(Field("pcr"), offset, $"PCR index '{Trim(parts[0])}' is not a number");
+            throw new EventLogFormatException(Field("pcr"), offset, $"PCR index '{Trim(parts[0])}' is not a TPM PCR (0..{MaxPcrIndex - 1})");
         }
 
         if (!Hex.TryParse(parts[1], out var hash) || hash.Length is not (20 or 32 or 48 or 64))

@@ -1,3 +1,4 @@
+using TrustPool.Tpm.Structures;
 using TrustPool.Evidence.Uefi;
 using TrustPool.Tpm;
 

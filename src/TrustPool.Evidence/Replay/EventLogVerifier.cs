@@ -1,3 +1,4 @@
+using TrustPool.Tpm.Structures;
 using TrustPool.Evidence.Uefi;
 using TrustPool.Tpm;
 
@@ -67,7 +68,7 @@ public static class EventLogVerifier
             var extra = SyntheticExitBootServices(log);
             var patched = EventLogReplay.Replay(log, extra);
             var pcr5Fixed = mismatches.Where(m => m.Index == 5).All(m =>
-                patched.Pcrs.Get(m.Bank, 5) is { } v && v.AsSpan().SequenceEqual(m.Expected));
+                patched.Pcrs.Find(m.Bank, 5) is { } v && v.AsSpan().SequenceEqual(m.Expected));
             if (pcr5Fixed)
             {
                 mismatches = mismatches.Where(m => m.Index != 5).ToList();
@@ -87,7 +88,7 @@ public static class EventLogVerifier
         {
             foreach (var (index, expected) in quoted.Bank(bank))
             {
-                var actual = replay.Pcrs.Get(bank, index);
+                var actual = replay.Pcrs.Find(bank, index);
                 if (actual is null)
                 {
                     unexplained.Add((bank, index));

@@ -8,7 +8,11 @@ public sealed class PcrValues
 {
     private readonly Dictionary<TpmAlgorithmId, byte[]?[]> _banks = [];
 
-    public IEnumerable<TpmAlgorithmId> Banks => _banks.Keys;
+    /// <summary>The banks present, in algorithm-id order (deterministic output).</summary>
+    public IEnumerable<TpmAlgorithmId> Banks => _banks.Keys.Order();
+
+    /// <summary>Number of values present over all banks.</summary>
+    public int Count => _banks.Values.Sum(a => a.Count(v => v is not null));
 
     public void Set(TpmAlgorithmId bank, int index, byte[] value)
     {
@@ -44,23 +48,41 @@ public sealed class PcrValues
         return false;
     }
 
+    /// <summary>The value, or null when absent.</summary>
+    public byte[]? Find(TpmAlgorithmId bank, int index) => TryGet(bank, index, out var v) ? v : null;
+
+    /// <summary>The values of one bank by index, ascending (empty when the bank is absent).</summary>
+    public IReadOnlyDictionary<int, byte[]> Bank(TpmAlgorithmId bank)
+    {
+        var result = new SortedDictionary<int, byte[]>();
+        if (_banks.TryGetValue(bank, out var arr))
+        {
+            for (var i = 0; i < arr.Length; i++)
+            {
+                if (arr[i] is { } v)
+                {
+                    result[i] = v;
+                }
+            }
+        }
+
+        return result;
+    }
+
     public byte[] Get(TpmAlgorithmId bank, int index) =>
         TryGet(bank, index, out var v) ? v : throw new KeyNotFoundException($"no {TpmHash.Name(bank)} PCR {index}");
 
     /// <summary>The raw per-bank array (index = PCR), or null when the bank is absent. For hot paths.</summary>
     internal byte[]?[]? GetBank(TpmAlgorithmId bank) => _banks.GetValueOrDefault(bank);
 
-    /// <summary>Every (bank, index, value) present, banks in insertion order and indices ascending.</summary>
+    /// <summary>Every (bank, index, value) present, banks in algorithm-id order and indices ascending.</summary>
     public IEnumerable<(TpmAlgorithmId Bank, int Index, byte[] Value)> All()
     {
-        foreach (var (bank, arr) in _banks)
+        foreach (var bank in Banks)
         {
-            for (var i = 0; i < arr.Length; i++)
+            foreach (var (i, v) in Bank(bank))
             {
-                if (arr[i] is { } v)
-                {
-                    yield return (bank, i, v);
-                }
+                yield return (bank, i, v);
             }
         }
     }

@@ -23,7 +23,7 @@ public class ImaEvmctlTests
     {
         var evmctl = Integration.RequireTool("evmctl");
         var full = Corpus.FullPath(path);
-        var ours = ImaReplay.Replay(ImaLog.Parse(File.ReadAllBytes(full)), [TpmAlgorithmId.Sha1]).Pcrs.Get(TpmAlgorithmId.Sha1, 10)!;
+        var ours = ImaReplay.Replay(ImaLog.Parse(File.ReadAllBytes(full)), [TpmAlgorithmId.Sha1]).Pcrs.Find(TpmAlgorithmId.Sha1, 10)!;
         var wrong = (byte[])ours.Clone();
         wrong[0] ^= 1;
 

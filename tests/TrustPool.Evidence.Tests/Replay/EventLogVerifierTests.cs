@@ -1,3 +1,4 @@
+using TrustPool.Tpm.Structures;
 using System.Text;
 using TrustPool.Evidence.Replay;
 using TrustPool.Evidence.Uefi;
@@ -14,7 +15,7 @@ public class EventLogVerifierTests
         var v = new PcrValues();
         foreach (var i in indices)
         {
-            v.Set(bank, i, all.Get(bank, i)!);
+            v.Set(bank, i, all.Find(bank, i)!);
         }
 
         return v;
@@ -27,7 +28,7 @@ public class EventLogVerifierTests
 
         var replay = EventLogReplay.Replay(TcgEventLog.Parse(Corpus.Load(Ebs)));
 
-        Assert.NotEqual(Hex.Lower(expected.Get(TpmAlgorithmId.Sha1, 5)!), Hex.Lower(replay.Pcrs.Get(TpmAlgorithmId.Sha1, 5)!));
+        Assert.NotEqual(Hex.Lower(expected.Find(TpmAlgorithmId.Sha1, 5)!), Hex.Lower(replay.Pcrs.Find(TpmAlgorithmId.Sha1, 5)!));
     }
 
     [SkippableFact]
@@ -60,7 +61,7 @@ public class EventLogVerifierTests
     {
         const string path = "tpm2-tss/derived/binary_measurements_hcrtm.bin";
         var log = TcgEventLog.Parse(Corpus.Load(path));
-        var upstream = Corpus.ExpectedPcrs(path, out _)!.Get(TpmAlgorithmId.Sha1, 0)!;
+        var upstream = Corpus.ExpectedPcrs(path, out _)!.Find(TpmAlgorithmId.Sha1, 0)!;
         var fromZero = new byte[20];
         foreach (var e in log.Events.Where(e => e.PcrIndex == 0 && e.EventType != TcgEventType.NoAction))
         {
@@ -71,10 +72,10 @@ public class EventLogVerifierTests
 
         Assert.True(replay.HcrtmStart);
         Assert.Equal(4, replay.Pcr0InitialLocality);
-        Assert.Equal(Hex.Lower(upstream), Hex.Lower(replay.Pcrs.Get(TpmAlgorithmId.Sha1, 0)!));
+        Assert.Equal(Hex.Lower(upstream), Hex.Lower(replay.Pcrs.Find(TpmAlgorithmId.Sha1, 0)!));
         Assert.NotEqual(Hex.Lower(upstream), Hex.Lower(fromZero));
         Assert.Empty(replay.UnsupportedBanks);
-        Assert.Equal(Hex.Lower(Corpus.ExpectedPcrs(path, out _)!.Get(TpmAlgorithmId.Sm3_256, 0)!), Hex.Lower(replay.Pcrs.Get(TpmAlgorithmId.Sm3_256, 0)!));
+        Assert.Equal(Hex.Lower(Corpus.ExpectedPcrs(path, out _)!.Find(TpmAlgorithmId.Sm3_256, 0)!), Hex.Lower(replay.Pcrs.Find(TpmAlgorithmId.Sm3_256, 0)!));
     }
 
     [SkippableTheory]
@@ -89,7 +90,7 @@ public class EventLogVerifierTests
         Assert.Equal(3, replay.Pcr0InitialLocality);
         foreach (var bank in expected.Banks)
         {
-            Assert.Equal(Hex.Lower(expected.Get(bank, 0)!), Hex.Lower(replay.Pcrs.Get(bank, 0)!));
+            Assert.Equal(Hex.Lower(expected.Find(bank, 0)!), Hex.Lower(replay.Pcrs.Find(bank, 0)!));
         }
     }
 
@@ -122,7 +123,7 @@ public class EventLogVerifierTests
         var pcr4 = v.Mismatches.First(m => m.Index == 4);
         Assert.Equal(TcgEventType.EfiBootServicesApplication, pcr4.FirstDivergingEvent!.EventType);
         Assert.Equal(@"\boot\vmlinuz-6.1.0-sim", Assert.IsType<ImageLoadEvent>(TcgEventDecoder.Decode(pcr4.FirstDivergingEvent)).DevicePath);
-        Assert.Equal(quoted.Get(TpmAlgorithmId.Sha256, 9), v.Mismatches.First(m => m.Index == 9 && m.Bank == TpmAlgorithmId.Sha256).Expected);
+        Assert.Equal(quoted.Find(TpmAlgorithmId.Sha256, 9), v.Mismatches.First(m => m.Index == 9 && m.Bank == TpmAlgorithmId.Sha256).Expected);
     }
 
     [Fact]

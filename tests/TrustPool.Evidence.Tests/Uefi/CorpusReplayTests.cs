@@ -44,7 +44,7 @@ public class CorpusReplayTests
 
             foreach (var (index, value) in expected.Bank(bank))
             {
-                var actual = replay.Pcrs.Get(bank, index);
+                var actual = replay.Pcrs.Find(bank, index);
                 if (actual is null)
                 {
                     // PCRs without events (PCR10 = IMA, 17-22 DRTM) cannot be derived from the log.

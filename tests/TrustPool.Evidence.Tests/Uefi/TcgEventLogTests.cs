@@ -65,7 +65,7 @@ public class TcgEventLogTests
         Assert.Equal(2, log.Events.Count);
         Assert.Equal(2, log.Events[1].Digests.Count);
         Assert.Contains((TpmAlgorithmId)0x0099, replay.UnsupportedBanks);
-        Assert.Equal(Hex.Lower(EventLogReplay.Extend(TpmAlgorithmId.Sha256, new byte[32], sep)), Hex.Lower(replay.Pcrs.Get(TpmAlgorithmId.Sha256, 3)!));
+        Assert.Equal(Hex.Lower(EventLogReplay.Extend(TpmAlgorithmId.Sha256, new byte[32], sep)), Hex.Lower(replay.Pcrs.Find(TpmAlgorithmId.Sha256, 3)!));
     }
 
     [Fact]
@@ -225,7 +225,7 @@ public class TcgEventLogTests
 
         Assert.Equal(3, replay.Pcr0InitialLocality);
         Assert.Equal(Hex.Lower(EventLogReplay.Extend(TpmAlgorithmId.Sha256, initial, b.Extends[0].Digests[TpmAlgorithmId.Sha256])),
-            Hex.Lower(replay.Pcrs.Get(TpmAlgorithmId.Sha256, 0)!));
+            Hex.Lower(replay.Pcrs.Find(TpmAlgorithmId.Sha256, 0)!));
         Assert.Single(b.Extends);
     }
 

@@ -90,6 +90,13 @@ public sealed class PcrSelection : IReadOnlyList<PcrBankSelection>, IEquatable<P
         }
     }
 
+    /// <summary>Takes ownership of <paramref name="banks"/> (no copy): for the reader, which just allocated it.</summary>
+    private PcrSelection(PcrBankSelection[] banks, bool owned)
+    {
+        _ = owned;
+        _banks = banks;
+    }
+
     public static PcrSelection Single(TpmAlgorithmId bank, IEnumerable<int> indices) => new([PcrBankSelection.Create(bank, indices)]);
 
     public int Count => _banks.Length;
@@ -207,7 +214,7 @@ public sealed class PcrSelection : IReadOnlyList<PcrBankSelection>, IEquatable<P
             banks[i] = PcrBankSelection.Read(ref r);
         }
 
-        return new PcrSelection(banks);
+        return new PcrSelection(banks, owned: true);
     }
 
     public void Write(TpmWriter w)

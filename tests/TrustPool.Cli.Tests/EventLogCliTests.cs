@@ -6,13 +6,15 @@ using TrustPool.Evidence.Tests;
 using TrustPool.Evidence.Uefi;
 using TrustPool.Tpm;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Cli.Tests;
 
 public class EventLogCliTests
 {
     private static string TempFile(string name, byte[] bytes)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-cli-").FullName, name);
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-cli-").FullName, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -144,7 +146,7 @@ public class EventLogCliTests
     [Fact]
     public void Generate_ThenReplay_EqualsLibraryReplay()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-cli-").FullName, "gen.bin");
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-cli-").FullName, "gen.bin");
 
         var g = TrustPoolCli.Run("eventlog", "generate", "--events", "500", "--out", path, "--banks", "sha1,sha384", "--seed", "7");
         var r = TrustPoolCli.Run("eventlog", "replay", "--json", path);

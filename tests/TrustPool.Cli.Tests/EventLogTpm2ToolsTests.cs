@@ -34,7 +34,7 @@ public class EventLogTpm2ToolsTests
     {
         var tool = Integration.RequireTool("tpm2_eventlog");
         var algs = banks.Split(',').Select(b => TpmHash.TryParseName(b, out var a) ? a : throw new ArgumentException(b)).ToArray();
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-evlog-").FullName, "random.bin");
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-evlog-").FullName, "random.bin");
         File.WriteAllBytes(path, EventLogGenerator.Random(seed, 400, algs));
 
         var ours = TrustPoolCli.Run("eventlog", "replay", "--json", path);
@@ -53,7 +53,7 @@ public class EventLogTpm2ToolsTests
     {
         var tool = Integration.RequireTool("tpm2_eventlog");
         var bytes = Evidence.Tests.Corpus.Load(relative);
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-evlog-").FullName, "log.bin");
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-evlog-").FullName, "log.bin");
         File.WriteAllBytes(path, bytes);
         var log = TcgEventLog.Parse(bytes);
 

@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Json;
 using TrustPool.Evidence.Tests;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Cli.Tests;
 
 public class ImaCliTests
@@ -26,7 +28,7 @@ public class ImaCliTests
     {
         var lines = File.ReadAllLines(Corpus.FullPath(LongList));
         lines[41] = lines[41][..^1] + (lines[41][^1] == 'x' ? 'y' : 'x');
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-cli-").FullName, "ima.txt");
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-cli-").FullName, "ima.txt");
         File.WriteAllText(path, string.Join("\n", lines) + "\n", new UTF8Encoding(false));
 
         var r = TrustPoolCli.Run("ima", "replay", "--json", path);
@@ -49,7 +51,7 @@ public class ImaCliTests
     [SkippableFact]
     public void ImaReplay_GarbageBinary_ExitsTwo()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-cli-").FullName, "garbage.bin");
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-cli-").FullName, "garbage.bin");
         File.WriteAllBytes(path, [0x0a, 0, 0, 0, .. new byte[20], 0xff, 0xff, 0, 0, 1, 2, 3]);
 
         var r = TrustPoolCli.Run("ima", "replay", path);

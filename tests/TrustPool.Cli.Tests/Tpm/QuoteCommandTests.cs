@@ -22,7 +22,7 @@ public sealed class SwtpmOnlyFixture : IDisposable
 [Trait("Category", "Integration")]
 public sealed class QuoteCommandTests(SwtpmOnlyFixture fixture) : IClassFixture<SwtpmOnlyFixture>, IDisposable
 {
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("trustpool-quote-cli-");
+    private readonly DirectoryInfo _dir = TestTemp.CreateDirectory("trustpool-quote-cli-");
 
     private string Backend(string kind) => kind == "swtpm" ? fixture.Tpm.Value.Backend : "software:" + Path.Combine(_dir.FullName, "host.state");
 

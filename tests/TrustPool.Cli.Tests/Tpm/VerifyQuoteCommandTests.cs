@@ -9,7 +9,7 @@ public sealed class Tpm2ToolsQuoteFixture : IDisposable
     public Lazy<(SwtpmInstance Tpm, Tpm2Tools Tools)> Tpm { get; } = new(() =>
     {
         var tpm = SwtpmInstance.Start();
-        var tools = new Tpm2Tools(tpm, Directory.CreateTempSubdirectory("trustpool-cli-").FullName);
+        var tools = new Tpm2Tools(tpm, TestTemp.CreateDirectory("trustpool-cli-").FullName);
         tools.RunChecked("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub");
         tools.RunChecked("tpm2_createak", "-C", "ek.ctx", "-c", "ak.ctx", "-G", "ecc", "-g", "sha256", "-s", "ecdsa", "-u", "ak.pub", "-f", "pem", "-n", "ak.name");
         tools.RunChecked("tpm2_readpublic", "-c", "ak.ctx", "-f", "pem", "-o", "ak.pem");

@@ -45,7 +45,7 @@ public class ImaEvmctlTests
             sb.Append($"PCR-{i:D2}: ").Append(string.Join(' ', value.Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)))).Append('\n');
         }
 
-        var path = Path.Combine(Directory.CreateTempSubdirectory("trustpool-evmctl-").FullName, "pcrs");
+        var path = Path.Combine(TestTemp.CreateDirectory("trustpool-evmctl-").FullName, "pcrs");
         File.WriteAllText(path, sb.ToString());
         return path;
     }

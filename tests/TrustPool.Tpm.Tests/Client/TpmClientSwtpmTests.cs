@@ -16,7 +16,7 @@ namespace TrustPool.Tpm.Tests.Client;
 public sealed partial class TpmClientSwtpmTests : IClassFixture<SwtpmFixture>, IDisposable
 {
     private readonly SwtpmFixture _fx;
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("trustpool-client-");
+    private readonly DirectoryInfo _dir = TestTemp.CreateDirectory("trustpool-client-");
 
     public TpmClientSwtpmTests(SwtpmFixture fixture) => _fx = fixture;
 

@@ -14,7 +14,7 @@ namespace TrustPool.Tpm.Tests.Credentials;
 [Collection(SwtpmCollection.Name)]
 public sealed class MakeCredentialInteropTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("trustpool-cred-").FullName;
+    private readonly string _dir = TestTemp.CreateDirectory("trustpool-cred-").FullName;
 
     public void Dispose()
     {

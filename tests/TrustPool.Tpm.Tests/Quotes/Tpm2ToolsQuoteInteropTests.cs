@@ -15,7 +15,7 @@ public sealed class Tpm2ToolsAkFixture : IDisposable
         _setup = new Lazy<(SwtpmInstance, Tpm2Tools)>(() =>
         {
             var tpm = SwtpmInstance.Start();
-            var tools = new Tpm2Tools(tpm, Directory.CreateTempSubdirectory("trustpool-quote-").FullName);
+            var tools = new Tpm2Tools(tpm, TestTemp.CreateDirectory("trustpool-quote-").FullName);
             tools.RunChecked("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub");
             foreach (var (alg, scheme) in new[] { ("ecc", "ecdsa"), ("rsa", "rsassa") })
             {

@@ -11,7 +11,7 @@ namespace TrustPool.Tpm.Tests.Software;
 [Trait("Category", "Integration")]
 public sealed class SoftwareTpmInteropTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("trustpool-swtpm-interop-").FullName;
+    private readonly string _dir = TestTemp.CreateDirectory("trustpool-swtpm-interop-").FullName;
 
     public void Dispose()
     {

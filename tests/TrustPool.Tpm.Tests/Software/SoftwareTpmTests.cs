@@ -6,11 +6,13 @@ using TrustPool.Tpm.Software;
 using TrustPool.Tpm.Structures;
 using TrustPool.Tpm.Tests.Support;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Tpm.Tests.Software;
 
 public sealed class SoftwareTpmTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("trustpool-swtpm-state-").FullName;
+    private readonly string _dir = TestTemp.CreateDirectory("trustpool-swtpm-state-").FullName;
 
     private string StateFile => Path.Combine(_dir, "tpm.json");
 

@@ -11,7 +11,7 @@ namespace TrustPool.Tpm.Tests.Transport;
 /// </summary>
 public sealed class DeviceTransportTests : IDisposable
 {
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("trustpool-dev-");
+    private readonly DirectoryInfo _dir = TestTemp.CreateDirectory("trustpool-dev-");
 
     public void Dispose() => _dir.Delete(recursive: true);
 

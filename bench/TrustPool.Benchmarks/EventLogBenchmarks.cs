@@ -32,7 +32,7 @@ public class EventLogBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = FindTestData() ?? throw new InvalidOperationException("../shared/testdata not found (set TRUSTPOOL_TESTDATA)");
+        var root = TrustPool.Testing.TestData.Root ?? throw new InvalidOperationException("../shared/testdata not found (set TRUSTPOOL_TESTDATA)");
         var best = 0;
         foreach (var candidate in s_candidates)
         {
@@ -62,24 +62,4 @@ public class EventLogBenchmarks
 
     [Benchmark(Description = "generated 50k events: streaming parse + replay")]
     public PcrReplay Generated50kStreaming() => EventLogReplay.Replay(_generated.AsMemory());
-
-    private static string? FindTestData()
-    {
-        var env = Environment.GetEnvironmentVariable("TRUSTPOOL_TESTDATA");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(env))
-        {
-            return env;
-        }
-
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TrustPool.sln")))
-            {
-                var candidate = Path.Combine(dir.FullName, "..", "shared", "testdata");
-                return Directory.Exists(candidate) ? Path.GetFullPath(candidate) : null;
-            }
-        }
-
-        return null;
-    }
 }

@@ -88,7 +88,7 @@ public sealed class AgentProblem : Exception
             response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        await using (var w = new Utf8JsonWriter(response.BodyWriter))
+        await using (var w = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("type", Type);

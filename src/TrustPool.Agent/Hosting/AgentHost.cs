@@ -101,6 +101,8 @@ public sealed class AgentHost : IAsyncDisposable
 
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b =>
         {
+            // Per-request lines from ASP.NET Core would cost more than the quote; the agent logs what matters itself.
+            b.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             if (logging is null)
             {
                 b.AddSimpleConsole(o => o.SingleLine = true);

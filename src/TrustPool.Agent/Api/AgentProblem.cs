@@ -24,6 +24,9 @@ public sealed class AgentProblem : Exception
     /// <summary>No agent at this path base, or no such endpoint.</summary>
     public const string NotFound = TypePrefix + "not-found";
 
+    /// <summary>The endpoint exists but not for this HTTP method.</summary>
+    public const string MethodNotAllowed = TypePrefix + "method-not-allowed";
+
     /// <summary>The TPM queue is full or the wait ran out; Retry-After says when to try again.</summary>
     public const string TpmBusy = TypePrefix + "tpm-busy";
 

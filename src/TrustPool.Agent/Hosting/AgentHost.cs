@@ -264,7 +264,7 @@ public sealed class AgentHost : IAsyncDisposable
         };
     }
 
-    private Task RouteToAgent(HttpContext context, RequestDelegate next)
+    private async Task RouteToAgent(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path.Value ?? "";
         if (TryResolve(path, out var agent))
@@ -277,7 +277,15 @@ public sealed class AgentHost : IAsyncDisposable
             }
         }
 
-        return next(context);
+        await next(context);
+
+        // Routing's own refusals (405 for a wrong method) come without a body: give them the one envelope too.
+        if (!context.Response.HasStarted && context.Response.StatusCode >= 400)
+        {
+            var status = context.Response.StatusCode;
+            await new AgentProblem(status, status == 405 ? AgentProblem.MethodNotAllowed : AgentProblem.NotFound,
+                status == 405 ? "Method not allowed" : "Request refused", $"{context.Request.Method} {context.Request.Path}: {status}").WriteAsync(context);
+        }
     }
 
     private async Task WarnInsecureAsync(CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ public static class Program
         root.Subcommands.Add(EventLogCommands.Create());
         root.Subcommands.Add(ImaCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
+        root.Subcommands.Add(AgentCommand.Create());
         return root;
     }
 }

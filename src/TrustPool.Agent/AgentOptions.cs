@@ -1,0 +1,217 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using TrustPool.Tpm;
+using TrustPool.Tpm.Client;
+
+namespace TrustPool.Agent;
+
+/// <summary>
+/// The agent's configuration. Sources, later wins: <see cref="AgentDefaults"/>, <c>appsettings.json</c>,
+/// environment variables <c>TRUSTPOOL__Agent__…</c>, the command line. Validate with <see cref="Validate"/>.
+/// </summary>
+public sealed record AgentOptions
+{
+    public const string Section = "Agent";
+
+    /// <summary>TPM backend: <c>device:/dev/tpmrm0</c>, <c>swtpm:HOST:PORT</c> or <c>software:STATE_FILE</c>.</summary>
+    public string? Tpm { get; init; }
+
+    /// <summary>Where Kestrel listens, e.g. <c>https://0.0.0.0:9443</c>; only https URLs, port 0 picks a free port.</summary>
+    public string Urls { get; init; } = AgentDefaults.Urls;
+
+    /// <summary>PEM file with the CA (or CAs) that issue the attestation service's client certificates.</summary>
+    public string? ServiceCa { get; init; }
+
+    /// <summary>Run without client authentication (tests, demos). Logged as a warning every minute.</summary>
+    public bool InsecureNoClientAuth { get; init; }
+
+    /// <summary>Check revocation of client certificates (online); off unless configured.</summary>
+    public bool CheckClientRevocation { get; init; }
+
+    public string? UefiLog { get; init; }
+
+    public string? ImaLog { get; init; }
+
+    /// <summary>Keeps the TLS certificate and key; nothing else is written.</summary>
+    public string DataDirectory { get; init; } = AgentDefaults.DataDirectory;
+
+    /// <summary><c>ecc</c> (P-256) or <c>rsa</c> (2048).</summary>
+    public string AkAlgorithm { get; init; } = AgentDefaults.AkAlgorithm;
+
+    public uint AkHandle { get; init; } = AgentDefaults.AkHandle;
+
+    public int MaxQueuedTpmRequests { get; init; } = AgentDefaults.MaxQueuedTpmRequests;
+
+    public int MaxTpmWaitMilliseconds { get; init; } = AgentDefaults.MaxTpmWaitMilliseconds;
+
+    public TpmKeyAlgorithm AkKeyAlgorithm => string.Equals(AkAlgorithm, "rsa", StringComparison.OrdinalIgnoreCase) ? TpmKeyAlgorithm.Rsa2048 : TpmKeyAlgorithm.EccP256;
+
+    /// <summary>Every configuration error at once (STYLE.md, YP IConfigValidator); empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Tpm))
+        {
+            errors.Add("Tpm: a TPM backend is required (device:/dev/tpmrm0, swtpm:HOST:PORT or software:STATE_FILE)");
+        }
+        else if (!Tpm.StartsWith(TpmConnection.SoftwarePrefix, StringComparison.Ordinal) && !Tpm.StartsWith("device:", StringComparison.Ordinal) &&
+                 !Tpm.StartsWith("swtpm:", StringComparison.Ordinal))
+        {
+            errors.Add($"Tpm: '{Tpm}' is not device:PATH, swtpm:HOST:PORT or software:STATE_FILE");
+        }
+
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!AgentUrl.TryParse(url, out _, out var why))
+            {
+                errors.Add($"Urls: '{url}' {why}");
+            }
+        }
+
+        if (ServiceCa is null && !InsecureNoClientAuth)
+        {
+            errors.Add("ServiceCa: required (mutual TLS); pass --insecure-no-client-auth to run without client authentication");
+        }
+        else if (ServiceCa is not null && !File.Exists(ServiceCa))
+        {
+            errors.Add($"ServiceCa: '{ServiceCa}' does not exist");
+        }
+
+        if (UefiLog is not null && !File.Exists(UefiLog))
+        {
+            errors.Add($"UefiLog: '{UefiLog}' does not exist");
+        }
+
+        if (ImaLog is not null && !File.Exists(ImaLog))
+        {
+            errors.Add($"ImaLog: '{ImaLog}' does not exist");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("DataDirectory: required");
+        }
+
+        if (!string.Equals(AkAlgorithm, "ecc", StringComparison.OrdinalIgnoreCase) && !string.Equals(AkAlgorithm, "rsa", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"AkAlgorithm: '{AkAlgorithm}' is not ecc or rsa");
+        }
+
+        if (!new TpmHandle(AkHandle).IsPersistent)
+        {
+            errors.Add($"AkHandle: 0x{AkHandle:x8} is not a persistent handle (0x81xxxxxx)");
+        }
+
+        if (MaxQueuedTpmRequests is < 0 or > 100_000)
+        {
+            errors.Add($"MaxQueuedTpmRequests: {MaxQueuedTpmRequests} is not 0..100000");
+        }
+
+        if (MaxTpmWaitMilliseconds is < 1 or > 600_000)
+        {
+            errors.Add($"MaxTpmWaitMilliseconds: {MaxTpmWaitMilliseconds} is not 1..600000");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Reads the <c>Agent</c> section (keys named as the properties); values that do not parse are reported by <see cref="Validate"/>'s caller.</summary>
+    public static AgentOptions FromConfiguration(IConfiguration configuration, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(errors);
+        var s = configuration.GetSection(Section);
+        var o = new AgentOptions();
+        return o with
+        {
+            Tpm = s[nameof(Tpm)] ?? o.Tpm,
+            Urls = s[nameof(Urls)] ?? o.Urls,
+            ServiceCa = s[nameof(ServiceCa)] ?? o.ServiceCa,
+            InsecureNoClientAuth = Bool(s, nameof(InsecureNoClientAuth), o.InsecureNoClientAuth, errors),
+            CheckClientRevocation = Bool(s, nameof(CheckClientRevocation), o.CheckClientRevocation, errors),
+            UefiLog = s[nameof(UefiLog)] ?? o.UefiLog,
+            ImaLog = s[nameof(ImaLog)] ?? o.ImaLog,
+            DataDirectory = s[nameof(DataDirectory)] ?? o.DataDirectory,
+            AkAlgorithm = s[nameof(AkAlgorithm)] ?? o.AkAlgorithm,
+            AkHandle = Handle(s, nameof(AkHandle), o.AkHandle, errors),
+            MaxQueuedTpmRequests = Int(s, nameof(MaxQueuedTpmRequests), o.MaxQueuedTpmRequests, errors),
+            MaxTpmWaitMilliseconds = Int(s, nameof(MaxTpmWaitMilliseconds), o.MaxTpmWaitMilliseconds, errors),
+        };
+    }
+
+    private static bool Bool(IConfiguration s, string key, bool fallback, List<string> errors)
+    {
+        var v = s[key];
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        if (bool.TryParse(v, out var b))
+        {
+            return b;
+        }
+
+        errors.Add($"{key}: '{v}' is not true or false");
+        return fallback;
+    }
+
+    private static int Int(IConfiguration s, string key, int fallback, List<string> errors)
+    {
+        var v = s[key];
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
+        {
+            return i;
+        }
+
+        errors.Add($"{key}: '{v}' is not an integer");
+        return fallback;
+    }
+
+    private static uint Handle(IConfiguration s, string key, uint fallback, List<string> errors)
+    {
+        var v = s[key];
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        var ok = v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(v.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var h)
+            : uint.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out h);
+        if (ok)
+        {
+            return h;
+        }
+
+        errors.Add($"{key}: '{v}' is not a handle such as 0x81010002");
+        return fallback;
+    }
+}
+
+/// <summary>An https listen URL: host, port and an optional path base.</summary>
+public static class AgentUrl
+{
+    public static bool TryParse(string url, out Uri uri, out string why)
+    {
+        why = "";
+        if (!Uri.TryCreate(url, UriKind.Absolute, out uri!))
+        {
+            why = "is not an absolute URL";
+            return false;
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttps)
+        {
+            why = "must be https (the agent serves only TLS)";
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using TrustPool.Agent;
+
+namespace TrustPool.Cli.Commands;
+
+/// <summary>
+/// <c>trustpool agent --tpm BACKEND ...</c>: runs the trust agent until SIGTERM / Ctrl+C. Configuration layers, later
+/// wins: defaults, <c>appsettings.json</c> (working directory), <c>TRUSTPOOL__Agent__*</c> environment variables, options.
+/// </summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var tpm = new Option<string>("--tpm") { Description = "TPM backend: device:/dev/tpmrm0, swtpm:HOST:PORT or software:STATE_FILE" };
+        var urls = new Option<string>("--urls") { Description = $"https URL(s) to listen on, ';'-separated (default {AgentDefaults.Urls}); a path in the URL is the agent's path base" };
+        var serviceCa = new Option<string>("--service-ca") { Description = "PEM CA certificate(s): only clients with a certificate chaining to them are accepted" };
+        var insecure = new Option<bool>("--insecure-no-client-auth") { Description = "Accept any client (no mutual TLS); warns every minute" };
+        var uefiLog = new Option<string>("--uefi-log") { Description = "UEFI event log sent with quotes (e.g. /sys/kernel/security/tpm0/binary_bios_measurements)" };
+        var imaLog = new Option<string>("--ima-log") { Description = "IMA measurement list sent incrementally with quotes" };
+        var data = new Option<string>("--data") { Description = $"Data directory for the TLS certificate and key (default {AgentDefaults.DataDirectory})" };
+        var akAlg = new Option<string>("--ak-alg") { Description = "AK algorithm: ecc (P-256, default) or rsa (2048)" };
+        var akHandle = new Option<string>("--ak-handle") { Description = "Persistent handle of the AK (default 0x81010002)" };
+        var cmd = new Command("agent", "Run the trust agent: serves TPM identity, credential activation and quotes over mutual TLS.")
+        {
+            tpm, urls, serviceCa, insecure, uefiLog, imaLog, data, akAlg, akHandle,
+        };
+        cmd.SetAction(p =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            void Set(string key, string? value)
+            {
+                if (value is not null)
+                {
+                    overrides[$"{AgentOptions.Section}:{key}"] = value;
+                }
+            }
+
+            Set(nameof(AgentOptions.Tpm), p.GetValue(tpm));
+            Set(nameof(AgentOptions.Urls), p.GetValue(urls));
+            Set(nameof(AgentOptions.ServiceCa), p.GetValue(serviceCa));
+            Set(nameof(AgentOptions.InsecureNoClientAuth), p.GetValue(insecure) ? "true" : null);
+            Set(nameof(AgentOptions.UefiLog), p.GetValue(uefiLog));
+            Set(nameof(AgentOptions.ImaLog), p.GetValue(imaLog));
+            Set(nameof(AgentOptions.DataDirectory), p.GetValue(data));
+            Set(nameof(AgentOptions.AkAlgorithm), p.GetValue(akAlg));
+            Set(nameof(AgentOptions.AkHandle), p.GetValue(akHandle));
+            return Run(overrides);
+        });
+        return cmd;
+    }
+
+    private static int Run(Dictionary<string, string?> overrides)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("TRUSTPOOL__")
+            .AddInMemoryCollection(overrides)
+            .Build();
+        var errors = new List<string>();
+        var options = AgentOptions.FromConfiguration(configuration, errors);
+        errors.AddRange(options.Validate());
+        if (errors.Count > 0)
+        {
+            Console.Error.WriteLine("error: invalid agent configuration:");
+            foreach (var e in errors)
+            {
+                Console.Error.WriteLine($"  {e}");
+            }
+
+            return Program.ExitUsage;
+        }
+
+        return RunAsync(options).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(AgentOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        await using var host = await AgentHost.StartAsync(options);
+
+        // One line on stdout for scripts and the enrolling operator: where, and which certificate to pin.
+        Console.WriteLine($"agent listening on {string.Join(", ", host.Addresses)} tls-sha256 {host.TlsFingerprint}");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return Program.ExitOk;
+    }
+}

@@ -41,7 +41,9 @@ internal static class JsonRequest
             JsonDocument doc;
             try
             {
-                doc = JsonDocument.Parse(result.Buffer, s_options);
+                // Copy first: JsonDocument keeps referring to the memory it parsed, and the pipe's buffers go back to
+                // the pool (and into another request or response) at AdvanceTo below. Bounded by MaxRequestBodySize.
+                doc = JsonDocument.Parse(result.Buffer.ToArray(), s_options);
             }
             catch (JsonException e)
             {

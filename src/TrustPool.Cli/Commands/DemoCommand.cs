@@ -27,11 +27,11 @@ internal static class DemoCommand
     {
         var hosts = new Option<int>("--hosts") { Description = "Number of simulated hosts", DefaultValueFactory = _ => 3 };
         var cmd = new Command("demo", "All-in-one demo: software TPM hosts boot, are attested, one is tampered and caught.") { hosts };
-        cmd.SetAction(p => CliSupport.Run(() => Run(p.GetValue(hosts))));
+        cmd.SetAction(p => CliSupport.Run(() => RunAsync(p.GetValue(hosts)).GetAwaiter().GetResult()));
         return cmd;
     }
 
-    private static int Run(int hostCount)
+    private static async Task<int> RunAsync(int hostCount)
     {
         if (hostCount is < 2 or > 64)
         {
@@ -43,12 +43,16 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine("[yellow]warning:[/] the TPM backend is a simulator (software TPM); never use it for production trust.");
         AnsiConsole.WriteLine();
 
+        var work = Directory.CreateTempSubdirectory("trustpool-demo-");
+        await using var agents = await DemoAgents.StartAsync(work.FullName);
         var golden = new SimulatedBoot();
         var hosts = new List<DemoHost>();
         for (var i = 1; i <= hostCount; i++)
         {
-            hosts.Add(DemoHost.Boot($"host-{i:00}", golden));
+            hosts.Add(DemoHost.Boot($"host-{i:00}", golden, agents, work.FullName));
         }
+
+        AnsiConsole.MarkupLine($"{hosts.Count} agents (software TPMs) listening on [bold]{Markup.Escape(agents.BaseAddress.ToString())}agents/NAME/[/], mutual TLS with a demo service CA.");
 
         // 1. The boot chain of the first host, as its event log tells it.
         Section("1. host-01 boots: firmware, boot loader and kernel are measured into PCRs 0-9");
@@ -67,16 +71,13 @@ internal static class DemoCommand
 
         AnsiConsole.Write(chain);
 
-        // 2. Enrollment: the AK is proven to live in the same TPM as the EK (MakeCredential / ActivateCredential).
-        Section("2. enrollment: the AK is bound to the EK by credential activation");
-        var ids = new Table().AddColumns("host", "EK (RSA 2048) name", "AK (ECC P-256) name", "credential");
+        // 2. Enrollment over HTTPS: identity, then the AK is proven to live in the same TPM as the EK.
+        Section("2. enrollment: GET /v1/identity, then MakeCredential / ActivateCredential binds the AK to the EK");
+        var ids = new Table().AddColumns("host", "agent TLS fingerprint", "EK (RSA 2048) name", "AK (ECC P-256) name", "credential");
         foreach (var h in hosts)
         {
-            var secret = RandomNumberGenerator.GetBytes(32);
-            var challenge = CredentialProtection.MakeCredential(h.Ek.Public, h.Ak.Name, secret);
-            var answer = h.Tpm.ActivateCredential(h.Ak.Handle, h.Ek.Handle, challenge.CredentialBlob, challenge.EncryptedSecret);
-            var ok = CryptographicOperations.FixedTimeEquals(answer, secret);
-            ids.AddRow(h.Name, Short(h.Ek.Name), Short(h.Ak.Name), ok ? "[green]activated[/]" : "[red]FAILED[/]");
+            var ok = await h.EnrollAsync(agents);
+            ids.AddRow(h.Name, Short(Convert.FromHexString(h.TlsFingerprint)), Short(h.EkPublic.Name), Short(h.AkKey!.Name), ok ? "[green]activated[/]" : "[red]FAILED[/]");
             if (!ok)
             {
                 throw new InvalidOperationException($"{h.Name}: credential activation returned the wrong secret");
@@ -87,12 +88,12 @@ internal static class DemoCommand
 
         // 3. Attestation: fresh nonce, quote, verify, replay the log; the first verified quote becomes the baseline.
         Section("3. attestation: nonce -> quote -> verify signature, nonce, PCR digest -> replay the event log");
-        var baseline = hosts[0].Attest(out var firstQuote);
+        var (baseline, firstQuote) = await hosts[0].AttestAsync(agents);
         var golden0 = baseline.VerifiedPcrs!;
         var results = new Table().AddColumns("host", "quote", "event log", "baseline", "trust");
         foreach (var h in hosts)
         {
-            var v = h == hosts[0] ? baseline : h.Attest(out _);
+            var v = h == hosts[0] ? baseline : (await h.AttestAsync(agents)).Result;
             var verdict = Judge(h, v, golden0, hosts[0].Log);
             results.AddRow(h.Name, v.IsValid ? "[green]valid[/]" : $"[red]{v.Fault!.Code}[/]", verdict.LogOk ? "[green]replays[/]" : "[red]does not replay[/]",
                 verdict.Differences.Count == 0 ? "[green]matches[/]" : $"[red]{verdict.Differences.Count} PCR(s) differ[/]", TrustText(verdict.Trusted));
@@ -109,7 +110,7 @@ internal static class DemoCommand
 
         // 4. Attacks that must fail: a replayed quote and a quote signed by a foreign key.
         Section("4. attacks: replaying an old quote, and a quote from a key that was never enrolled");
-        var replayed = QuoteVerifier.Verify(hosts[0].AkKey, firstQuote.Attest, firstQuote.Signature, hosts[0].Tpm.ReadPcrs(s_bootPcrs),
+        var replayed = QuoteVerifier.Verify(hosts[0].AkKey!, firstQuote.Attest, firstQuote.Signature, firstQuote.Pcrs,
             RandomNumberGenerator.GetBytes(32), s_bootPcrs);
         AnsiConsole.MarkupLine($"replayed quote with a new nonce: [red]{Markup.Escape(replayed.Fault?.ToString() ?? "accepted?!")}[/]");
         using (var rogue = SoftwareTpm.CreateInMemory())
@@ -117,7 +118,7 @@ internal static class DemoCommand
             var rogueAk = rogue.CreateAk(TpmKeyAlgorithm.EccP256);
             var nonce = RandomNumberGenerator.GetBytes(32);
             var q = rogue.Quote(rogueAk.Handle, nonce, s_bootPcrs);
-            var forged = QuoteVerifier.Verify(hosts[0].AkKey, q.Attest, q.Signature, rogue.ReadPcrs(s_bootPcrs), nonce, s_bootPcrs);
+            var forged = QuoteVerifier.Verify(hosts[0].AkKey!, q.Attest, q.Signature, rogue.ReadPcrs(s_bootPcrs), nonce, s_bootPcrs);
             AnsiConsole.MarkupLine($"quote signed by an unenrolled AK: [red]{Markup.Escape(forged.Fault?.ToString() ?? "accepted?!")}[/]");
             if (replayed.IsValid || forged.IsValid)
             {
@@ -129,7 +130,7 @@ internal static class DemoCommand
         var victim = hosts[^1];
         Section($"5. tamper: {victim.Name} reboots with a modified firmware image");
         victim.Reboot(golden with { FirmwareVolume = "simulated firmware volume, with an implant"u8.ToArray() });
-        var tampered = victim.Attest(out _);
+        var (tampered, _) = await victim.AttestAsync(agents);
         var judged = Judge(victim, tampered, golden0, hosts[0].Log);
         AnsiConsole.MarkupLine($"quote: {(tampered.IsValid ? "[green]valid[/] (the TPM is honest: it reports what booted)" : "[red]" + Markup.Escape(tampered.Fault!.ToString()) + "[/]")}");
         foreach (var d in judged.Differences)
@@ -165,9 +166,9 @@ internal static class DemoCommand
             return new Verdict(false, [quote.Fault!.ToString()]);
         }
 
-        var logOk = EventLogVerifier.Verify(host.Log, quote.VerifiedPcrs!).Matches;
+        var logOk = host.ReceivedLog is { } received && EventLogVerifier.Verify(received, quote.VerifiedPcrs!).Matches;
         var differences = new List<string>();
-        var againstGolden = EventLogVerifier.Verify(host.Log, golden, goldenLog);
+        var againstGolden = EventLogVerifier.Verify(host.ReceivedLog ?? host.Log, golden, goldenLog);
         foreach (var (bank, index, value) in quote.VerifiedPcrs!.All())
         {
             var expected = golden.Get(bank, index);
@@ -196,47 +197,51 @@ internal static class DemoCommand
 
     private static string Shorten(string s, int n) => s.Length <= n ? s : s[..(n - 2)] + "..";
 
-    /// <summary>A simulated host: software TPM, its boot log, EK and AK.</summary>
+    /// <summary>
+    /// A simulated host: its software TPM and boot log on the host side (what boots is measured into the TPM and
+    /// written to the log file its agent serves), and what the service learned at enrollment (EK, pinned AK).
+    /// </summary>
     private sealed class DemoHost : IDisposable
     {
-        private DemoHost(string name, SoftwareTpm tpm)
+        private readonly string _logFile;
+
+        private DemoHost(string name, SoftwareTpm tpm, string logFile)
         {
             Name = name;
             Tpm = tpm;
-            LoadKeys();
-            AkKey = AttestationKey.FromPublic(Ak.Public);
+            _logFile = logFile;
         }
 
         public string Name { get; }
 
+        /// <summary>Host side only: the demo "boots" the host by extending this TPM. The service never touches it.</summary>
         public SoftwareTpm Tpm { get; }
 
-        public TpmKey Ek { get; private set; } = null!;
-
-        public TpmKey Ak { get; private set; } = null!;
-
-        /// <summary>Primary keys come back identical from the same seed; a reboot flushes their transient handles.</summary>
-        private void LoadKeys()
-        {
-            Ek = Tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
-            Ak = Tpm.CreateAk(TpmKeyAlgorithm.EccP256);
-        }
-
-        public AttestationKey AkKey { get; }
+        public Uri AgentUrl { get; private set; } = null!;
 
         public TcgEventLog Log { get; private set; } = null!;
 
-        public static DemoHost Boot(string name, SimulatedBoot boot)
+        /// <summary>The log as the agent served it with the last quote (unverified until replayed against the quote).</summary>
+        public TcgEventLog? ReceivedLog { get; private set; }
+
+        public string TlsFingerprint { get; private set; } = "";
+
+        public TpmtPublic EkPublic { get; private set; } = null!;
+
+        public AttestationKey? AkKey { get; private set; }
+
+        public static DemoHost Boot(string name, SimulatedBoot boot, DemoAgents agents, string directory)
         {
-            var host = new DemoHost(name, SoftwareTpm.CreateInMemory());
+            var tpm = SoftwareTpm.CreateInMemory();
+            var host = new DemoHost(name, tpm, Path.Combine(directory, name + ".binary_bios_measurements"));
             host.Measure(boot);
+            host.AgentUrl = agents.Add(name, tpm, host._logFile);
             return host;
         }
 
         public void Reboot(SimulatedBoot boot)
         {
             Tpm.Reboot();
-            LoadKeys();
             Measure(boot);
         }
 
@@ -248,20 +253,48 @@ internal static class DemoCommand
                 Tpm.ExtendPcr((int)x.PcrIndex, [.. x.Digests.Select(d => new TpmtHa(d.Key, d.Value))]);
             }
 
-            Log = TcgEventLog.Parse(builder.ToArray());
+            var bytes = builder.ToArray();
+            File.WriteAllBytes(_logFile, bytes);
+            Log = TcgEventLog.Parse(bytes);
         }
 
-        public QuoteVerification Attest(out TpmAttestation quote)
+        /// <summary>Enrollment as the service does it: identity, AK attribute check, credential activation over mTLS.</summary>
+        public async Task<bool> EnrollAsync(DemoAgents agents)
+        {
+            var id = await agents.GetAsync(AgentUrl, "v1/identity");
+            TlsFingerprint = id.GetProperty("tlsFingerprint").GetString()!;
+            EkPublic = TpmtPublic.ParseTpm2b(id.GetProperty("ekPublic").GetBytesFromBase64());
+            var akPublic = TpmtPublic.ParseTpm2b(id.GetProperty("akPublic").GetBytesFromBase64());
+            if ((akPublic.ObjectAttributes & TpmTemplates.AkAttributes) != TpmTemplates.AkAttributes ||
+                !akPublic.Name.AsSpan().SequenceEqual(id.GetProperty("akName").GetBytesFromBase64()))
+            {
+                return false;
+            }
+
+            var secret = RandomNumberGenerator.GetBytes(32);
+            var challenge = CredentialProtection.MakeCredential(EkPublic, akPublic.Name, secret);
+            var answer = await agents.PostAsync(AgentUrl, "v1/activate-credential", new Dictionary<string, string>
+            {
+                ["credentialBlob"] = Convert.ToBase64String(challenge.CredentialBlob),
+                ["encryptedSecret"] = Convert.ToBase64String(challenge.EncryptedSecret),
+            });
+            if (!CryptographicOperations.FixedTimeEquals(answer.GetProperty("secret").GetBytesFromBase64(), secret))
+            {
+                return false;
+            }
+
+            AkKey = AttestationKey.FromPublic(akPublic);
+            return true;
+        }
+
+        public async Task<(QuoteVerification Result, (byte[] Attest, byte[] Signature, PcrValues Pcrs) Quote)> AttestAsync(DemoAgents agents)
         {
             var nonce = RandomNumberGenerator.GetBytes(32);
-            quote = Tpm.Quote(Ak.Handle, nonce, s_bootPcrs);
-            return QuoteVerifier.Verify(AkKey, quote.Attest, quote.Signature, Tpm.ReadPcrs(s_bootPcrs), nonce, s_bootPcrs);
+            var (attest, signature, pcrs, log) = await agents.QuoteAsync(AgentUrl, nonce, s_bootPcrs);
+            ReceivedLog = log is null ? null : TcgEventLog.Parse(log);
+            return (QuoteVerifier.Verify(AkKey!, attest, signature, pcrs, nonce, s_bootPcrs), (attest, signature, pcrs));
         }
 
-        public void Dispose()
-        {
-            AkKey.Dispose();
-            Tpm.Dispose();
-        }
+        public void Dispose() => AkKey?.Dispose();
     }
 }

@@ -10,7 +10,8 @@ public class DemoCommandTests
         Assert.True(r.ExitCode == 0, r.ToString());
         var o = string.Join(' ', r.StdOut.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
         Assert.Contains("EV_EFI_PLATFORM_FIRMWARE_BLOB", o, StringComparison.Ordinal);
-        Assert.Contains("activated", o, StringComparison.Ordinal);
+        Assert.Matches(@"3 agents \(software TPMs\) listening on https://127\.0\.0\.1:\d+/agents/NAME/, mutual TLS", o);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(o, "activated").Count);
         Assert.Contains("replayed quote with a new nonce: NonceMismatch", o, StringComparison.Ordinal);
         Assert.Contains("quote signed by an unenrolled AK: SignatureInvalid", o, StringComparison.Ordinal);
         Assert.Matches(@"UNTRUSTED PCR\[0\] sha256 expected [0-9a-f]{16}\.\. got [0-9a-f]{16}\.\.; first differing event #2 EV_EFI_PLATFORM_FIRMWARE_BLOB", o);

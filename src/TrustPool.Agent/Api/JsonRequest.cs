@@ -41,7 +41,9 @@ internal static class JsonRequest
             JsonDocument doc;
             try
             {
-                doc = JsonDocument.Parse(result.Buffer, s_options);
+                // JsonDocument keeps referring to the memory it parsed: copy out of the pipe's buffers, which Kestrel
+                // reuses for the next request on the connection once AdvanceTo releases them.
+                doc = JsonDocument.Parse(result.Buffer.ToArray(), s_options);
             }
             catch (JsonException e)
             {

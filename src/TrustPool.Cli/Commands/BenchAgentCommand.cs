@@ -126,7 +126,10 @@ internal static class BenchAgentCommand
                 }
                 else
                 {
-                    Interlocked.Increment(ref failures);
+                    if (Interlocked.Increment(ref failures) == 1)
+                    {
+                        await Console.Error.WriteLineAsync($"first failure: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    }
                 }
             }
 

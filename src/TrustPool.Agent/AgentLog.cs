@@ -32,8 +32,8 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "TPM command failed: {Message}")]
     public static partial void TpmFailed(ILogger logger, string message);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "TPM queue full ({Queued} waiting): 503")]
-    public static partial void TpmQueueFull(ILogger logger, int queued);
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "TPM busy, answered 503: {Reason}")]
+    public static partial void TpmQueueFull(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Client certificate {Subject} refused: {Reason}")]
     public static partial void ClientCertificateRefused(ILogger logger, string subject, string reason);

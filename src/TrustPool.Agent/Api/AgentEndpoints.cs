@@ -46,7 +46,7 @@ internal static class AgentEndpoints
                     ? new AgentProblem(413, AgentProblem.BodyTooLarge, "Request body too large", b.Message, "body")
                     : new AgentProblem(400, AgentProblem.MalformedJson, "Bad request", b.Message, "body");
             case TpmBusyException busy:
-                AgentLog.TpmQueueFull(logger, 0);
+                AgentLog.TpmQueueFull(logger, busy.Message);
                 return new AgentProblem(503, AgentProblem.TpmBusy, "TPM busy", busy.Message) { RetryAfterSeconds = AgentDefaults.RetryAfterSeconds };
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return new AgentProblem(400, AgentProblem.MalformedJson, "Request aborted", "the client went away", "body");

@@ -41,8 +41,8 @@ internal static class JsonRequest
             JsonDocument doc;
             try
             {
-                // Copy first: JsonDocument keeps referring to the memory it parsed, and the pipe's buffers go back to
-                // the pool (and into another request or response) at AdvanceTo below. Bounded by MaxRequestBodySize.
+                // JsonDocument keeps referring to the memory it parsed: copy out of the pipe's buffers, which Kestrel
+                // reuses for the next request on the connection once AdvanceTo releases them.
                 doc = JsonDocument.Parse(result.Buffer.ToArray(), s_options);
             }
             catch (JsonException e)

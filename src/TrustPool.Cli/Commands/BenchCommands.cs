@@ -10,6 +10,7 @@ internal static class BenchCommands
         var bench = new Command("bench", "Measure TrustPool's hot paths on this machine.");
         bench.Subcommands.Add(BenchVerifyCommand.Create());
         bench.Subcommands.Add(BenchEventLogCommand.Create());
+        bench.Subcommands.Add(BenchAgentCommand.Create());
         return bench;
     }
 }

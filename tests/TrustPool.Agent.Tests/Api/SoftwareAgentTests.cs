@@ -22,6 +22,21 @@ public sealed class SoftwareAgentTests
         Assert.Equal("ok", health["status"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Regression: request JSON once referred to Kestrel's pooled pipe buffers after they were released, so requests
+    /// arriving on other keep-alive connections could overwrite a body while it was being read.
+    /// </summary>
+    [Fact]
+    public async Task ManyQuotesOnKeepAliveConnections_EachVerifies()
+    {
+        await using var agent = await AgentHarness.StartAsync(SoftwareTpm.CreateInMemory());
+        using var client = agent.Client(maxConnections: 8);
+        var identity = await client.GetJsonAsync("v1/identity");
+        var tasks = Enumerable.Range(0, 800).Select(i => AgentChecks.QuoteAndVerifyAsync(client, identity, i % 2 == 0 ? "sha256" : "sha1",
+            [.. Enumerable.Range(0, 1 + (i % 24))]));
+        await Task.WhenAll(tasks);
+    }
+
     [Fact]
     public async Task RsaAk_QuoteVerifies()
     {

@@ -307,8 +307,16 @@ public sealed class AgentHost : IAsyncDisposable
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) =>
         _app is null ? Task.CompletedTask : Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: a second dispose (e.g. `await using` after an explicit stop) is a no-op.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_app is not null)
         {

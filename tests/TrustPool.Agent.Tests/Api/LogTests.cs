@@ -4,6 +4,8 @@ using System.Text;
 using TrustPool.Agent.Tests.Support;
 using TrustPool.Tpm.Software;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Agent.Tests.Api;
 
 /// <summary>The quote carries the UEFI log as it is and the IMA list incrementally from an entry offset.</summary>
@@ -14,7 +16,7 @@ public sealed class LogTests
     [Fact]
     public async Task Quote_UefiLogWhole_ImaLogFromOffset()
     {
-        var dir = Directory.CreateTempSubdirectory("trustpool-agent-logs-").FullName;
+        var dir = TestTemp.CreateDirectory("trustpool-agent-logs-").FullName;
         var uefi = Path.Combine(dir, "binary_bios_measurements");
         var ima = Path.Combine(dir, "ascii_runtime_measurements");
         var uefiBytes = RandomNumberGenerator.GetBytes(5000);

@@ -3,6 +3,8 @@ using System.Security.Authentication;
 using TrustPool.Agent.Tests.Support;
 using TrustPool.Tpm.Software;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Agent.Tests.Api;
 
 /// <summary>The Agent API end to end over real mutual TLS, against the software TPM in-process.</summary>
@@ -96,7 +98,7 @@ public sealed class SoftwareAgentTests
     [Fact]
     public async Task Restart_KeepsAkNameAndTlsFingerprint()
     {
-        var dir = Directory.CreateTempSubdirectory("trustpool-agent-restart-").FullName;
+        var dir = TestTemp.CreateDirectory("trustpool-agent-restart-").FullName;
         var state = Path.Combine(dir, "tpm.state");
         var data = Path.Combine(dir, "data");
         using var pki = TestPki.Create();

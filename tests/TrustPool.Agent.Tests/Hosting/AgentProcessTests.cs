@@ -21,7 +21,7 @@ public sealed class AgentProcessTests
     [Fact]
     public async Task TrustPoolAgentProcess_SoftwareTpm_EnrollAndQuoteOverMutualTls()
     {
-        var dir = Directory.CreateTempSubdirectory("trustpool-agent-proc-").FullName;
+        var dir = TestTemp.CreateDirectory("trustpool-agent-proc-").FullName;
         using var pki = TestPki.Create();
         int port;
         using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using TrustPool.Tpm.Client;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Agent.Tests.Support;
 
 /// <summary>An in-process agent listener on 127.0.0.1 (random port) with real mutual TLS, plus a client with the test CA's certificate.</summary>
@@ -32,7 +34,7 @@ public sealed class AgentHarness : IAsyncDisposable
     {
         var ownsPki = pki is null;
         pki ??= TestPki.Create();
-        dataDirectory ??= Directory.CreateTempSubdirectory("trustpool-agent-data-").FullName;
+        dataDirectory ??= TestTemp.CreateDirectory("trustpool-agent-data-").FullName;
         var o = (options ?? new AgentOptions()) with
         {
             Urls = "https://127.0.0.1:0",

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using TrustPool.Testing;
+
 namespace TrustPool.Agent.Tests.Support;
 
 /// <summary>A throw-away CA and a client certificate it issued (the attestation service's side of mutual TLS).</summary>
@@ -43,7 +45,7 @@ public sealed class TestPki : IDisposable
         // SslStream on Linux wants a client certificate whose key came from a PKCS#12 load.
         var client = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
         var ca = X509CertificateLoader.LoadCertificate(caWithKey.RawData);
-        var file = Path.Combine(Directory.CreateTempSubdirectory("trustpool-pki-").FullName, "service-ca.pem");
+        var file = Path.Combine(TestTemp.CreateDirectory("trustpool-pki-").FullName, "service-ca.pem");
         File.WriteAllText(file, ca.ExportCertificatePem());
         return new TestPki(ca, client, file);
     }

@@ -66,7 +66,7 @@ public sealed class SwtpmAgentTests(SwtpmAgentFixture fixture) : IClassFixture<S
     public async Task Restart_ReusesPersistentAk_AndTlsCertificate()
     {
         var swtpm = fixture.Swtpm;
-        var data = Directory.CreateTempSubdirectory("trustpool-agent-swtpm-").FullName;
+        var data = TestTemp.CreateDirectory("trustpool-agent-swtpm-").FullName;
         using var pki = TestPki.Create();
         string akName, fingerprint;
         await using (var first = await AgentHarness.StartAsync([("", TpmConnection.Open(swtpm.Backend))], dataDirectory: data, pki: pki))

@@ -21,7 +21,11 @@ internal static class BenchAgentCommand
         var seconds = new Option<double>("--seconds") { Description = "Measuring time", DefaultValueFactory = _ => 5 };
         var connections = new Option<int>("--connections") { Description = "Concurrent keep-alive connections", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print one JSON document" };
-        var cmd = new Command("agent", "Agent quote throughput and latency over HTTPS keep-alive (software TPM, 24 sha256 PCRs).") { seconds, connections, json };
+        var url = new Option<string?>("--url")
+        {
+            Description = "Load an agent running in another process instead (e.g. pinned to one core with taskset; it must run with --insecure-no-client-auth)",
+        };
+        var cmd = new Command("agent", "Agent quote throughput and latency over HTTPS keep-alive (software TPM, 24 sha256 PCRs).") { seconds, connections, json, url };
         cmd.SetAction(p => CliSupport.Run(() =>
         {
             var s = p.GetValue(seconds);
@@ -31,12 +35,18 @@ internal static class BenchAgentCommand
                 throw new CliUsageException("--seconds must be in (0, 3600] and --connections in 1..1024");
             }
 
-            return RunAsync(TimeSpan.FromSeconds(s), c, p.GetValue(json)).GetAwaiter().GetResult();
+            var target = p.GetValue(url);
+            if (target is not null && (!Uri.TryCreate(target, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new CliUsageException($"--url '{target}': expected an https:// URL");
+            }
+
+            return RunAsync(TimeSpan.FromSeconds(s), c, p.GetValue(json), target is null ? null : new Uri(target.TrimEnd('/') + "/")).GetAwaiter().GetResult();
         }));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(TimeSpan duration, int connections, bool json)
+    private static async Task<int> RunAsync(TimeSpan duration, int connections, bool json, Uri? external)
     {
         var data = Directory.CreateTempSubdirectory("trustpool-bench-agent-").FullName;
         try
@@ -49,14 +59,14 @@ internal static class BenchAgentCommand
                 DataDirectory = data,
                 MaxQueuedTpmRequests = connections * 2,
             };
-            await using var host = await AgentHost.StartAsync(options, b => b.SetMinimumLevel(LogLevel.Error));
-            host.AddAgent("", SoftwareTpm.CreateInMemory(), "bench");
+            await using var host = external is null ? await AgentHost.StartAsync(options, b => b.SetMinimumLevel(LogLevel.Error)) : null;
+            host?.AddAgent("", SoftwareTpm.CreateInMemory(), "bench");
             using var handler = new SocketsHttpHandler
             {
                 MaxConnectionsPerServer = connections,
                 SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
             };
-            using var http = new HttpClient(handler) { BaseAddress = host.Addresses[0], DefaultRequestVersion = HttpVersion.Version11 };
+            using var http = new HttpClient(handler) { BaseAddress = external ?? host!.Addresses[0], DefaultRequestVersion = HttpVersion.Version11 };
             var body = Encoding.UTF8.GetBytes("{\"nonce\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\",\"selection\":{\"sha256\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23]}}");
 
             // Warm up (JIT, connections), then idle RSS.
@@ -87,15 +97,27 @@ internal static class BenchAgentCommand
                     w.WriteNumber("quotesPerSecond", Math.Round(perSecond));
                     w.WriteNumber("p50Ms", Math.Round(p50, 3));
                     w.WriteNumber("p99Ms", Math.Round(p99, 3));
-                    w.WriteNumber("idleRssMb", Math.Round(idleRssMb, 1));
+                    if (external is null)
+                    {
+                        w.WriteNumber("idleRssMb", Math.Round(idleRssMb, 1));
+                    }
+                    else
+                    {
+                        w.WriteString("url", external.ToString());
+                    }
                     w.WriteEndObject();
                 });
             }
             else
             {
-                Console.WriteLine($"agent quotes (24 sha256 PCRs, ECC P-256 AK, software TPM, {connections} keep-alive HTTPS connections, {Environment.ProcessorCount} cores shared with the client):");
+                Console.WriteLine(external is null
+                    ? $"agent quotes (24 sha256 PCRs, ECC P-256 AK, software TPM, {connections} keep-alive HTTPS connections, {Environment.ProcessorCount} cores shared with the client):"
+                    : $"agent at {external} (24 sha256 PCRs, {connections} keep-alive HTTPS connections, agent in its own process):");
                 Console.WriteLine($"  {perSecond,10:N0} quotes/s   p50 {p50:N3} ms   p99 {p99:N3} ms   failures {failures}");
-                Console.WriteLine($"  process RSS at idle after start-up and warm-up (agent + bench client): {idleRssMb:N1} MB");
+                if (external is null)
+                {
+                    Console.WriteLine($"  process RSS at idle after start-up and warm-up (agent + bench client): {idleRssMb:N1} MB");
+                }
             }
 
             return failures == 0 ? Program.ExitOk : Program.ExitRejected;

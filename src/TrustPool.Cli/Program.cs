@@ -46,6 +46,12 @@ public static class Program
         root.Subcommands.Add(ImaCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(AgentCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
+        foreach (var admin in Commands.Admin.AdminCommands.Create())
+        {
+            root.Subcommands.Add(admin);
+        }
+
         return root;
     }
 }

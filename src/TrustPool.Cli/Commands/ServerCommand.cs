@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using TrustPool.Server;
+using TrustPool.Server.Hosting;
+
+namespace TrustPool.Cli.Commands;
+
+/// <summary>
+/// <c>trustpool server</c>: runs the attestation service until SIGTERM / Ctrl+C. Configuration layers, later wins:
+/// defaults, <c>appsettings.json</c> (working directory), <c>TRUSTPOOL__Server__*</c> environment variables, options.
+/// </summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = $"Data directory: database, CA, keys, admin token (default $TRUSTPOOL_DATA or {ServerDefaults.DataDirectory})" };
+        var database = new Option<string>("--database") { Description = "sqlite:PATH (default sqlite:trustpool.db in the data directory) or postgres:CONNSTR" };
+        var urls = new Option<string>("--urls") { Description = $"https URL(s) to listen on, ';'-separated (default {ServerDefaults.Urls})" };
+        var ekCaDir = new Option<string>("--ek-ca-dir") { Description = "Folder of TPM vendor CA certificates (PEM/DER) that EK certificates must chain to" };
+        var ekTrust = new Option<string>("--ek-trust") { Description = "ca (default: EK certificate must chain to --ek-ca-dir) or tofu (labs: trust on first use, marked in reports)" };
+        var interval = new Option<int?>("--interval") { Description = $"Seconds between re-attestation rounds (default {ServerDefaults.IntervalSeconds}; 0 = on demand only)" };
+        var concurrency = new Option<int?>("--concurrency") { Description = $"Attestations in flight at once (default {ServerDefaults.Concurrency})" };
+        var validity = new Option<int?>("--report-validity") { Description = $"Seconds a trust report stays valid (default {ServerDefaults.ReportValiditySeconds})" };
+        var timeout = new Option<int?>("--timeout") { Description = $"Per-request timeout towards agents in seconds (default {ServerDefaults.RequestTimeoutSeconds})" };
+        var cmd = new Command("server", "Run the attestation service: enrollment, baselines, pools, continuous attestation, signed trust reports.")
+        {
+            data, database, urls, ekCaDir, ekTrust, interval, concurrency, validity, timeout,
+        };
+        cmd.SetAction(p =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            void Set(string key, object? value)
+            {
+                if (value is not null)
+                {
+                    overrides[$"{ServerOptions.Section}:{key}"] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            Set(nameof(ServerOptions.DataDirectory), p.GetValue(data));
+            Set(nameof(ServerOptions.Database), p.GetValue(database));
+            Set(nameof(ServerOptions.Urls), p.GetValue(urls));
+            Set(nameof(ServerOptions.EkCaDirectory), p.GetValue(ekCaDir));
+            Set(nameof(ServerOptions.EkTrust), p.GetValue(ekTrust));
+            Set(nameof(ServerOptions.IntervalSeconds), p.GetValue(interval));
+            Set(nameof(ServerOptions.Concurrency), p.GetValue(concurrency));
+            Set(nameof(ServerOptions.ReportValiditySeconds), p.GetValue(validity));
+            Set(nameof(ServerOptions.RequestTimeoutSeconds), p.GetValue(timeout));
+            return Run(overrides);
+        });
+        return cmd;
+    }
+
+    private static int Run(Dictionary<string, string?> overrides)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("TRUSTPOOL__")
+            .AddInMemoryCollection(overrides)
+            .Build();
+        var errors = new List<string>();
+        var options = ServerOptions.FromConfiguration(configuration, errors);
+        errors.AddRange(options.Validate());
+        if (errors.Count > 0)
+        {
+            Console.Error.WriteLine("error: invalid server configuration:");
+            foreach (var e in errors)
+            {
+                Console.Error.WriteLine($"  {e}");
+            }
+
+            return Program.ExitUsage;
+        }
+
+        return RunAsync(options).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(ServerOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        await using var host = await ServerHost.StartAsync(options);
+
+        // Lines on stdout for scripts and the operator: where it listens and the files to hand out.
+        Console.WriteLine($"server listening on {string.Join(", ", host.Addresses)}");
+        Console.WriteLine($"service CA (agents: --service-ca; clients: --ca-file): {host.CaCertificatePath}");
+        Console.WriteLine($"report-signing key: {host.ReportKeyPath} (public key at /v1/keys)");
+        Console.WriteLine(host.FirstStart ? $"admin token written to {host.AdminTokenPath} (mode 0600)" : $"admin token file: {host.AdminTokenPath}");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return Program.ExitOk;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TrustPool.Server.Auth;
+using TrustPool.Server.Hosting;
+using TrustPool.Server.Storage;
+
+namespace TrustPool.Server.Api;
+
+/// <summary><c>/v1/tokens</c> and <c>/v1/webhooks</c>: admin only.</summary>
+public static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder v1)
+    {
+        v1.MapPost("/tokens", CreateTokenAsync).RequireRole(Role.Admin).WithName("CreateToken");
+        v1.MapGet("/tokens", ListTokensAsync).RequireRole(Role.Admin).WithName("ListTokens");
+        v1.MapDelete("/tokens/{id}", RevokeTokenAsync).RequireRole(Role.Admin).WithName("RevokeToken");
+        v1.MapPost("/webhooks", CreateWebhookAsync).RequireRole(Role.Admin).WithName("CreateWebhook");
+        v1.MapGet("/webhooks", ListWebhooksAsync).RequireRole(Role.Admin).WithName("ListWebhooks");
+        v1.MapDelete("/webhooks/{id}", DeleteWebhookAsync).RequireRole(Role.Admin).WithName("DeleteWebhook");
+    }
+
+    /// <summary><c>{role, name?}</c> → the token in clear text, shown this once.</summary>
+    private static async Task<IResult> CreateTokenAsync(HttpContext http, ServerContext s)
+    {
+        using var body = await JsonBody.ReadAsync(http.Request);
+        var roleName = body.RequiredString("role", 16);
+        if (!Roles.TryParse(roleName, out var role))
+        {
+            throw ApiException.BadRequest("role", $"'{roleName}' is not admin, operator or reader");
+        }
+
+        var name = body.OptionalString("name", 128) ?? roleName;
+        var (record, token) = await s.Tokens.CreateAsync(name, role, http.RequestAborted);
+        return Results.Created($"/v1/tokens/{record.Id}", new JsonObject { ["id"] = record.Id, ["name"] = record.Name, ["role"] = record.Role, ["token"] = token });
+    }
+
+    private static async Task<IResult> ListTokensAsync(HttpContext http, ServerContext s)
+    {
+        var tokens = await s.Store.ListTokensAsync(http.RequestAborted);
+        return Results.Json(new JsonObject
+        {
+            ["tokens"] = new JsonArray([.. tokens.Select(t => (JsonNode)new JsonObject
+            {
+                ["id"] = t.Id, ["name"] = t.Name, ["role"] = t.Role, ["createdAt"] = t.CreatedAt, ["revokedAt"] = t.RevokedAt,
+            })]),
+        });
+    }
+
+    private static async Task<IResult> RevokeTokenAsync(HttpContext http, ServerContext s, string id) =>
+        await s.Tokens.RevokeAsync(id, http.RequestAborted) ? Results.NoContent() : throw ApiException.NotFound($"token '{id}'");
+
+    /// <summary><c>{url, events?}</c> → the subscription and its HMAC secret (base64), shown this once.</summary>
+    private static async Task<IResult> CreateWebhookAsync(HttpContext http, ServerContext s)
+    {
+        using var body = await JsonBody.ReadAsync(http.Request);
+        var url = body.RequiredString("url", 2048);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp))
+        {
+            throw ApiException.BadRequest("url", "must be an absolute http(s) URL");
+        }
+
+        var events = body.OptionalStringList("events", 16, 64) ?? ["trust.changed"];
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var record = new WebhookRecord(Guid.NewGuid().ToString("N"), u.ToString(), secret, JsonSerializer.Serialize(events), s.Now);
+        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
+        {
+            await tx.InsertWebhookAsync(record);
+            await tx.CommitAsync();
+        }
+
+        return Results.Created($"/v1/webhooks/{record.Id}", new JsonObject
+        {
+            ["id"] = record.Id, ["url"] = record.Url, ["events"] = JsonNode.Parse(record.EventsJson), ["secret"] = Convert.ToBase64String(secret),
+        });
+    }
+
+    private static async Task<IResult> ListWebhooksAsync(HttpContext http, ServerContext s)
+    {
+        var hooks = await s.Store.ListWebhooksAsync(http.RequestAborted);
+        return Results.Json(new JsonObject
+        {
+            ["webhooks"] = new JsonArray([.. hooks.Select(h => (JsonNode)new JsonObject
+            {
+                ["id"] = h.Id, ["url"] = h.Url, ["events"] = JsonNode.Parse(h.EventsJson), ["createdAt"] = h.CreatedAt,
+            })]),
+        });
+    }
+
+    private static async Task<IResult> DeleteWebhookAsync(HttpContext http, ServerContext s, string id)
+    {
+        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
+        if (!await tx.DeleteWebhookAsync(id))
+        {
+            throw ApiException.NotFound($"webhook '{id}'");
+        }
+
+        await tx.CommitAsync();
+        return Results.NoContent();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace TrustPool.Server.Api;
+
+/// <summary>
+/// A request body read with a size bound and parsed into a JSON object; accessors throw
+/// <see cref="ApiException"/> 400 naming the field, so a handler never sees a wrong type.
+/// </summary>
+public sealed class JsonBody : IDisposable
+{
+    public const int DefaultMaxBytes = 1 << 20;
+
+    private readonly JsonDocument _doc;
+
+    private JsonBody(JsonDocument doc) => _doc = doc;
+
+    public JsonElement Root => _doc.RootElement;
+
+    public static async Task<JsonBody> ReadAsync(HttpRequest request, int maxBytes = DefaultMaxBytes)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            throw new ApiException(413, "too-large", $"body is larger than {maxBytes} bytes");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + n > maxBytes)
+            {
+                throw new ApiException(413, "too-large", $"body is larger than {maxBytes} bytes");
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(400, "bad-json", $"body is not JSON: {e.Message}", "body");
+        }
+
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            doc.Dispose();
+            throw ApiException.BadRequest("body", "must be a JSON object");
+        }
+
+        return new JsonBody(doc);
+    }
+
+    public string? OptionalString(string field, int maxLength = 4096)
+    {
+        if (!Root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (v.ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest(field, "must be a string");
+        }
+
+        var s = v.GetString()!;
+        return s.Length > maxLength ? throw ApiException.BadRequest(field, $"longer than {maxLength} characters") : s;
+    }
+
+    public string RequiredString(string field, int maxLength = 4096) =>
+        OptionalString(field, maxLength) is { Length: > 0 } s ? s : throw ApiException.BadRequest(field, "is required");
+
+    public IReadOnlyList<string>? OptionalStringList(string field, int maxItems = 64, int maxLength = 256)
+    {
+        if (!Root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (v.ValueKind == JsonValueKind.String)
+        {
+            return [Check(field, v.GetString()!, maxLength)];
+        }
+
+        if (v.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiException.BadRequest(field, "must be a list of strings");
+        }
+
+        if (v.GetArrayLength() > maxItems)
+        {
+            throw ApiException.BadRequest(field, $"more than {maxItems} items");
+        }
+
+        var list = new List<string>();
+        foreach (var item in v.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.BadRequest(field, "must be a list of strings");
+            }
+
+            list.Add(Check(field, item.GetString()!, maxLength));
+        }
+
+        return list;
+    }
+
+    public IReadOnlyDictionary<string, string>? OptionalStringMap(string field, int maxItems = 64, int maxLength = 256)
+    {
+        if (!Root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (v.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest(field, "must be an object of strings");
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in v.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.BadRequest($"{field}.{p.Name}", "must be a string");
+            }
+
+            if (map.Count >= maxItems)
+            {
+                throw ApiException.BadRequest(field, $"more than {maxItems} entries");
+            }
+
+            map[Check(field, p.Name, maxLength)] = Check($"{field}.{p.Name}", p.Value.GetString()!, maxLength);
+        }
+
+        return map;
+    }
+
+    private static string Check(string field, string s, int maxLength) =>
+        s.Length > maxLength ? throw ApiException.BadRequest(field, $"longer than {maxLength} characters") : s;
+
+    public void Dispose() => _doc.Dispose();
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using TrustPool.Server.Api;
+
+namespace TrustPool.Server.Auth;
+
+/// <summary>Endpoint metadata: the least role that may call it (tests enumerate endpoints by it).</summary>
+public sealed record RequiredRole(Role Role);
+
+/// <summary>
+/// Bearer-token check as an endpoint filter: 401 (with <c>WWW-Authenticate: Bearer</c>) for a missing or invalid
+/// token, 403 when the token's role is below the one the endpoint needs.
+/// </summary>
+public static class RoleFilter
+{
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, Role role)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredRole(role)).AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var header = http.Request.Headers.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+            return await CheckAsync(http, token, role) ?? await next(context);
+        });
+
+    /// <summary>Null when <paramref name="token"/> has at least <paramref name="role"/>, else the 401/403 result.</summary>
+    public static async ValueTask<IResult?> CheckAsync(HttpContext http, string? token, Role role)
+    {
+        var tokens = http.RequestServices.GetRequiredService<TokenService>();
+        var actual = await tokens.AuthenticateAsync(token, http.RequestAborted);
+        if (actual is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problems.Result(401, "unauthorized", token is null ? "a bearer token is required" : "the token is not valid");
+        }
+
+        if (actual.Value < role)
+        {
+            return Problems.Result(403, "forbidden", $"this needs the {Roles.Name(role)} role; the token has {Roles.Name(actual.Value)}");
+        }
+
+        http.Items["trustpool.role"] = actual.Value;
+        return null;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using TrustPool.Server.Storage;
+
+namespace TrustPool.Server.Auth;
+
+/// <summary>API roles, each including the ones below it: admin ⊇ operator ⊇ reader.</summary>
+public enum Role
+{
+    Reader = 1,
+    Operator = 2,
+    Admin = 3,
+}
+
+/// <summary>Role names on the wire and in the store.</summary>
+public static class Roles
+{
+    public static string Name(Role role) => role switch
+    {
+        Role.Admin => "admin",
+        Role.Operator => "operator",
+        _ => "reader",
+    };
+
+    public static bool TryParse(string? text, out Role role)
+    {
+        role = text switch
+        {
+            "admin" => Role.Admin,
+            "operator" => Role.Operator,
+            "reader" => Role.Reader,
+            _ => 0,
+        };
+        return role != 0;
+    }
+}
+
+/// <summary>
+/// Bearer tokens: 32 random bytes (CSPRNG) as <c>tp_</c> + base64url. Only the SHA-256 of a token is stored; a
+/// presented token is hashed and looked up by that digest, so no stored secret is ever compared byte by byte.
+/// </summary>
+public sealed class TokenService
+{
+    public const string Prefix = "tp_";
+    private const int MaxTokenLength = 128;
+    private static readonly TimeSpan s_cacheLifetime = TimeSpan.FromSeconds(10);
+
+    private readonly ITrustStore _store;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, (Role? Role, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    public TokenService(ITrustStore store, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+    }
+
+    public static string NewToken() => Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>Creates and stores a token; the clear text is returned once and never stored.</summary>
+    public async Task<(TokenRecord Record, string Token)> CreateAsync(string name, Role role, CancellationToken ct = default)
+    {
+        var token = NewToken();
+        var record = new TokenRecord(Guid.NewGuid().ToString("N"), name, Roles.Name(role), Hash(token), _time.GetUtcNow(), null);
+        await using var tx = await _store.BeginAsync(ct);
+        await tx.InsertTokenAsync(record);
+        await tx.CommitAsync();
+        return (record, token);
+    }
+
+    public async Task<bool> RevokeAsync(string id, CancellationToken ct = default)
+    {
+        await using var tx = await _store.BeginAsync(ct);
+        var revoked = await tx.RevokeTokenAsync(id, _time.GetUtcNow());
+        await tx.CommitAsync();
+        _cache.Clear();
+        return revoked;
+    }
+
+    /// <summary>The role of a presented token, or null when it is unknown, revoked or malformed.</summary>
+    public async ValueTask<Role?> AuthenticateAsync(string? token, CancellationToken ct = default)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength || !token.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        var key = Convert.ToHexString(hash);
+        var now = _time.GetUtcNow();
+        if (_cache.TryGetValue(key, out var hit) && hit.Until > now)
+        {
+            return hit.Role;
+        }
+
+        var record = await _store.FindTokenByHashAsync(hash, ct);
+        Role? role = record is not null && record.RevokedAt is null && Roles.TryParse(record.Role, out var r) ? r : null;
+        if (_cache.Count > 10_000)
+        {
+            _cache.Clear();
+        }
+
+        _cache[key] = (role, now + s_cacheLifetime);
+        return role;
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TrustPool.Server.Api;
+using TrustPool.Server.Auth;
+using TrustPool.Server.Hosting;
+
+namespace TrustPool.Server.Compat;
+
+/// <summary>
+/// OpenAttestation's <c>PollHosts</c>, as Nova's TrustedFilter (Folsom..Pike) calls it: <c>POST {prefix}/PollHosts</c>
+/// with <c>{"count": N, "hosts": [...]}</c>, answered with each host's trust level and the verification time of the
+/// report it came from (Nova expires the answer <c>attestation_auth_timeout</c> seconds after <c>vtime</c>).
+/// </summary>
+public static class PollHostsEndpoint
+{
+    public static readonly string[] Prefixes = ["/OpenAttestationWebServices/V1.0", "/AttestationService/resources"];
+
+    private const int MaxHosts = 10_000;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        foreach (var prefix in Prefixes)
+        {
+            app.MapPost(prefix + "/PollHosts", PollAsync).WithName("PollHosts" + (prefix.Contains("OpenAttestation", StringComparison.Ordinal) ? "" : "Legacy"));
+        }
+    }
+
+    private static async Task<IResult> PollAsync(HttpContext http, ServerContext s)
+    {
+        // Nova passes its configured attestation_auth_blob as x-auth-blob: here it must be a TrustPool reader token.
+        var blob = http.Request.Headers["x-auth-blob"].ToString();
+        if (await RoleFilter.CheckAsync(http, string.IsNullOrEmpty(blob) ? null : blob, Role.Reader) is { } denied)
+        {
+            return denied;
+        }
+
+        using var body = await JsonBody.ReadAsync(http.Request);
+        var names = ReadHosts(body.Root);
+        var latest = await s.Store.GetLatestReportsAsync(http.RequestAborted);
+        var hosts = new JsonArray();
+        foreach (var name in names)
+        {
+            var report = latest.GetValueOrDefault(name);
+            var trust = s.Attestations.CurrentTrust(report).ToString().ToLowerInvariant();
+            hosts.Add(new JsonObject
+            {
+                ["host_name"] = name,
+                ["trust_lvl"] = trust,
+                // ISO 8601 with offset; for a host never attested, now (Nova treats the answer as fresh for unknown).
+                ["vtime"] = (report?.VerifiedAt ?? s.Now).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
+            });
+        }
+
+        return Results.Json(new JsonObject { ["hosts"] = hosts });
+    }
+
+    // Nova (Folsom) sends "hosts" as a bare string, later releases as a list.
+    private static List<string> ReadHosts(JsonElement root)
+    {
+        if (!root.TryGetProperty("hosts", out var hosts))
+        {
+            throw ApiException.BadRequest("hosts", "is required");
+        }
+
+        if (hosts.ValueKind == JsonValueKind.String)
+        {
+            return [Check(hosts.GetString()!)];
+        }
+
+        if (hosts.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiException.BadRequest("hosts", "must be a host name or a list of host names");
+        }
+
+        if (hosts.GetArrayLength() > MaxHosts)
+        {
+            throw ApiException.BadRequest("hosts", $"more than {MaxHosts} hosts");
+        }
+
+        var list = new List<string>();
+        foreach (var h in hosts.EnumerateArray())
+        {
+            if (h.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.BadRequest("hosts", "every host must be a string");
+            }
+
+            list.Add(Check(h.GetString()!));
+        }
+
+        return list;
+    }
+
+    private static string Check(string name) => name.Length is > 0 and <= 253 ? name : throw ApiException.BadRequest("hosts", "a host name must be 1..253 characters");
+}

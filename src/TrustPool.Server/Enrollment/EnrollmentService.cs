@@ -1,0 +1,204 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using TrustPool.Server.Agents;
+using TrustPool.Server.Api;
+using TrustPool.Server.Storage;
+using TrustPool.Tpm;
+using TrustPool.Tpm.Client;
+using TrustPool.Tpm.Credentials;
+using TrustPool.Tpm.Structures;
+
+namespace TrustPool.Server.Enrollment;
+
+/// <summary>What an operator asks to enroll.</summary>
+public sealed record EnrollmentRequest(string Name, Uri AgentUrl, string? AgentCertFingerprint, IReadOnlyDictionary<string, string> Tags);
+
+/// <summary>
+/// Enrollment (ARCHITECTURE.md): fetch the agent's identity over TLS (pinning the fingerprint when given), check the
+/// AK is a restricted signing key that cannot leave its TPM, check the EK certificate against the vendor CAs (unless
+/// trust-on-first-use), prove with MakeCredential / ActivateCredential that the AK lives beside the EK, and only
+/// then record the host. Nothing is stored for a host that fails any step.
+/// </summary>
+public sealed partial class EnrollmentService
+{
+    /// <summary>The attributes an AK must have; Keylime does not check these, we refuse anything else.</summary>
+    public const TpmObjectAttributes RequiredAkAttributes =
+        TpmObjectAttributes.Restricted | TpmObjectAttributes.Sign | TpmObjectAttributes.FixedTpm |
+        TpmObjectAttributes.FixedParent | TpmObjectAttributes.SensitiveDataOrigin;
+
+    private readonly ITrustStore _store;
+    private readonly AgentClient _agents;
+    private readonly EkTrustAnchors _anchors;
+    private readonly ServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public EnrollmentService(ITrustStore store, AgentClient agents, EkTrustAnchors anchors, ServerOptions options, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _agents = agents;
+        _anchors = anchors;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")]
+    public static partial Regex HostNamePattern();
+
+    /// <summary>Parses and bounds an enrollment request body.</summary>
+    public static EnrollmentRequest ParseRequest(JsonBody body)
+    {
+        var name = body.RequiredString("name", 253);
+        if (!HostNamePattern().IsMatch(name))
+        {
+            throw ApiException.BadRequest("name", "must be 1..253 characters of letters, digits, '.', '_' or '-'");
+        }
+
+        var url = body.RequiredString("agentUrl", 2048);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var agentUrl) || agentUrl.Scheme != Uri.UriSchemeHttps)
+        {
+            throw ApiException.BadRequest("agentUrl", "must be an absolute https URL");
+        }
+
+        var fingerprint = body.OptionalString("agentCertFingerprint", 128);
+        if (fingerprint is not null && !IsFingerprint(fingerprint))
+        {
+            throw ApiException.BadRequest("agentCertFingerprint", "must be the 64 hex digits of a SHA-256");
+        }
+
+        var tags = body.OptionalStringMap("tags") ?? new Dictionary<string, string>();
+        return new EnrollmentRequest(name, agentUrl, fingerprint?.ToLowerInvariant(), tags);
+    }
+
+    public static bool IsFingerprint(string s) => s.Length == 64 && s.All(Uri.IsHexDigit);
+
+    /// <summary>Enrolls a new host, or re-enrolls one (same name) that is marked re-enrollment-required or is being re-keyed by an operator.</summary>
+    public async Task<HostRecord> EnrollAsync(EnrollmentRequest request, bool reEnroll, CancellationToken ct)
+    {
+        var existing = await _store.GetHostAsync(request.Name, ct);
+        if (existing is not null && !reEnroll)
+        {
+            throw ApiException.Conflict($"host '{request.Name}' is already enrolled");
+        }
+
+        if (existing is null && reEnroll)
+        {
+            throw ApiException.NotFound($"host '{request.Name}'");
+        }
+
+        AgentIdentity identity;
+        string fingerprint;
+        try
+        {
+            (identity, fingerprint) = await _agents.GetIdentityAsync(request.AgentUrl, request.AgentCertFingerprint, ct);
+        }
+        catch (AgentException e)
+        {
+            throw AgentProblem(e);
+        }
+
+        TpmtPublic ek, ak;
+        try
+        {
+            ek = TpmtPublic.ParseTpm2b(identity.EkPublic);
+            ak = TpmtPublic.ParseTpm2b(identity.AkPublic);
+        }
+        catch (TpmFormatException e)
+        {
+            throw Refused("key-malformed", $"the agent's EK or AK public area does not parse: {e.Message}");
+        }
+
+        var missing = RequiredAkAttributes & ~ak.ObjectAttributes;
+        if (missing != 0 || (ak.ObjectAttributes & TpmObjectAttributes.Decrypt) != 0)
+        {
+            throw Refused("ak-attributes", $"the AK must be a restricted signing key bound to its TPM; it lacks {missing}" +
+                ((ak.ObjectAttributes & TpmObjectAttributes.Decrypt) != 0 ? " and is a decryption key" : ""));
+        }
+
+        if (!ak.Name.AsSpan().SequenceEqual(identity.AkName))
+        {
+            throw Refused("ak-name", "the agent's akName is not the name of its akPublic");
+        }
+
+        if ((ek.ObjectAttributes & (TpmObjectAttributes.Restricted | TpmObjectAttributes.Decrypt | TpmObjectAttributes.FixedTpm)) !=
+            (TpmObjectAttributes.Restricted | TpmObjectAttributes.Decrypt | TpmObjectAttributes.FixedTpm))
+        {
+            throw Refused("ek-attributes", "the EK must be a restricted decryption key bound to its TPM");
+        }
+
+        var ekTrust = _options.EkTrustOnFirstUse ? "tofu" : "ca";
+        if (!_options.EkTrustOnFirstUse)
+        {
+            if (identity.EkCertificate is null)
+            {
+                throw Refused("ek-certificate-missing", "the TPM has no EK certificate (NV 0x01C00002 / 0x01C0000A); enroll it with --ek-trust tofu only in a lab");
+            }
+
+            if (_anchors.Validate(identity.EkCertificate, ek, _time.GetUtcNow()) is { } why)
+            {
+                throw Refused("ek-certificate-untrusted", why);
+            }
+        }
+
+        // TPM 2.0 Part 1, 24: only the TPM holding the EK's private key, and only for an object of this exact
+        // name loaded in it, releases the secret.
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var challenge = CredentialProtection.MakeCredential(ek, ak.Name, secret);
+        byte[] answer;
+        try
+        {
+            answer = await _agents.ActivateCredentialAsync(request.AgentUrl, fingerprint, challenge.CredentialBlob, challenge.EncryptedSecret, ct);
+        }
+        catch (AgentException e) when (e.Failure == AgentFailure.HttpError)
+        {
+            throw Refused("credential-activation", $"the agent could not activate the credential ({e.StatusCode}: {e.Message})");
+        }
+        catch (AgentException e)
+        {
+            throw AgentProblem(e);
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(answer, secret))
+        {
+            throw Refused("credential-activation", "the agent returned the wrong secret: its AK and EK are not in the same TPM");
+        }
+
+        var host = new HostRecord(request.Name, request.AgentUrl.ToString(), fingerprint, identity.EkPublic, identity.EkCertificate, identity.AkPublic,
+            ak.Name, ekTrust, HostStates.Enrolled, JsonSerializer.Serialize(request.Tags), _time.GetUtcNow(), null, 0, null, existing?.InventoryJson);
+        await using (var tx = await _store.BeginAsync(ct))
+        {
+            if (existing is null)
+            {
+                await tx.InsertHostAsync(host);
+            }
+            else
+            {
+                await tx.UpdateHostAsync(host);
+            }
+
+            await tx.CommitAsync();
+        }
+
+        ServerLog.HostEnrolled(_logger, host.Name, host.AgentUrl, Convert.ToHexStringLower(ak.Name), ekTrust);
+        return host;
+    }
+
+    private static ApiException Refused(string code, string detail) => new(422, "enrollment-" + code, detail);
+
+    /// <summary>An agent that cannot be reached or misbehaves is not the API client's fault: 502 with what happened.</summary>
+    public static ApiException AgentProblem(AgentException e) => e.Failure switch
+    {
+        AgentFailure.TlsPinMismatch => new ApiException(422, "agent-tls-pin-mismatch", $"the agent's TLS certificate does not match the pinned fingerprint: {e.Message}"),
+        _ => new ApiException(502, "agent-" + e.Failure.ToString().ToLowerInvariant(), $"agent: {e.Message}"),
+    };
+}
+
+/// <summary>Host states in the store.</summary>
+public static class HostStates
+{
+    public const string Enrolled = "enrolled";
+    public const string ReEnrollmentRequired = "re-enrollment-required";
+}

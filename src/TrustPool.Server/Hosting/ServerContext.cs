@@ -1,0 +1,42 @@
+using TrustPool.Attestation.Reports;
+using TrustPool.Server.Agents;
+using TrustPool.Server.Attesting;
+using TrustPool.Server.Auth;
+using TrustPool.Server.Enrollment;
+using TrustPool.Server.Events;
+using TrustPool.Server.Observability;
+using TrustPool.Server.Storage;
+
+namespace TrustPool.Server.Hosting;
+
+/// <summary>Everything the endpoints use, built once at start (one per service instance).</summary>
+public sealed class ServerContext
+{
+    public required ServerOptions Options { get; init; }
+
+    public required TimeProvider Time { get; init; }
+
+    public required ITrustStore Store { get; init; }
+
+    public required AgentClient Agents { get; init; }
+
+    public required ReportSigner Signer { get; init; }
+
+    public required TokenService Tokens { get; init; }
+
+    public required EnrollmentService Enrollment { get; init; }
+
+    public required AttestationService Attestations { get; init; }
+
+    public required PolicyCache Policy { get; init; }
+
+    public required TrustEvents Events { get; init; }
+
+    public required ServerMetrics Metrics { get; init; }
+
+    public required PollingLoop Polling { get; init; }
+
+    public required Microsoft.Extensions.Logging.ILogger Logger { get; init; }
+
+    public DateTimeOffset Now => Time.GetUtcNow();
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace TrustPool.Server;
+
+/// <summary>Defaults of the attestation service, in one place.</summary>
+public static class ServerDefaults
+{
+    public const string Urls = "https://0.0.0.0:8443";
+    public const string DataDirectory = "/var/lib/trustpool";
+    public const string Database = "sqlite:trustpool.db";
+    public const string EkTrust = "ca";
+    public const int IntervalSeconds = 60;
+    public const int Concurrency = 64;
+    public const double Jitter = 0.1;
+    public const int RequestTimeoutSeconds = 10;
+    public const int Retries = 2;
+
+    /// <summary>A report outlives a few missed rounds, then the host turns unknown.</summary>
+    public const int ReportValiditySeconds = 300;
+
+    /// <summary>Issue 5: a nonce is single use and expires after 60 s.</summary>
+    public const int NonceLifetimeSeconds = 60;
+
+    public const string CaFile = "ca.pem";
+    public const string ReportKeyFile = "report-signing.key";
+    public const string AdminTokenFile = "admin.token";
+}
+
+/// <summary>
+/// The service's configuration. Sources, later wins: <see cref="ServerDefaults"/>, <c>appsettings.json</c>,
+/// environment variables <c>TRUSTPOOL__Server__…</c>, the command line. <see cref="Validate"/> reports every error at once.
+/// </summary>
+public sealed record ServerOptions
+{
+    public const string Section = "Server";
+
+    public string Urls { get; init; } = ServerDefaults.Urls;
+
+    public string DataDirectory { get; init; } = Environment.GetEnvironmentVariable("TRUSTPOOL_DATA") ?? ServerDefaults.DataDirectory;
+
+    /// <summary><c>sqlite:PATH</c> (relative to the data directory) or <c>postgres:CONNSTR</c>.</summary>
+    public string Database { get; init; } = ServerDefaults.Database;
+
+    /// <summary>Folder of PEM/DER TPM vendor CA certificates that EK certificates must chain to.</summary>
+    public string? EkCaDirectory { get; init; }
+
+    /// <summary><c>ca</c> (EK certificate must chain to <see cref="EkCaDirectory"/>) or <c>tofu</c> (labs: accept any EK, marked in every report).</summary>
+    public string EkTrust { get; init; } = ServerDefaults.EkTrust;
+
+    /// <summary>Re-attest every host this often; 0 turns the background loop off (attest on demand only).</summary>
+    public int IntervalSeconds { get; init; } = ServerDefaults.IntervalSeconds;
+
+    public int Concurrency { get; init; } = ServerDefaults.Concurrency;
+
+    /// <summary>Fraction of the interval over which a round's attestations are spread at random.</summary>
+    public double Jitter { get; init; } = ServerDefaults.Jitter;
+
+    public int RequestTimeoutSeconds { get; init; } = ServerDefaults.RequestTimeoutSeconds;
+
+    public int Retries { get; init; } = ServerDefaults.Retries;
+
+    public int ReportValiditySeconds { get; init; } = ServerDefaults.ReportValiditySeconds;
+
+    /// <summary>Identifies this instance in polling leases (several instances may share one PostgreSQL).</summary>
+    public string InstanceId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    public bool EkTrustOnFirstUse => string.Equals(EkTrust, "tofu", StringComparison.OrdinalIgnoreCase);
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(IntervalSeconds);
+
+    public TimeSpan ReportValidity => TimeSpan.FromSeconds(ReportValiditySeconds);
+
+    public TimeSpan RequestTimeout => TimeSpan.FromSeconds(RequestTimeoutSeconds);
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"Urls: '{url}' is not an absolute https URL (the service serves only TLS)");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("DataDirectory: required");
+        }
+
+        if (!Database.StartsWith("sqlite:", StringComparison.Ordinal) && !Database.StartsWith("postgres:", StringComparison.Ordinal))
+        {
+            errors.Add($"Database: '{Redact(Database)}' is not sqlite:PATH or postgres:CONNSTR");
+        }
+
+        if (!string.Equals(EkTrust, "ca", StringComparison.OrdinalIgnoreCase) && !EkTrustOnFirstUse)
+        {
+            errors.Add($"EkTrust: '{EkTrust}' is not ca or tofu");
+        }
+        else if (!EkTrustOnFirstUse && EkCaDirectory is null)
+        {
+            errors.Add("EkCaDirectory: required with EkTrust=ca (the TPM vendor CA certificates); use --ek-trust tofu only in labs");
+        }
+
+        if (EkCaDirectory is not null && !Directory.Exists(EkCaDirectory))
+        {
+            errors.Add($"EkCaDirectory: '{EkCaDirectory}' does not exist");
+        }
+
+        if (IntervalSeconds is < 0 or > 86_400)
+        {
+            errors.Add($"IntervalSeconds: {IntervalSeconds} is not 0..86400");
+        }
+
+        if (Concurrency is < 1 or > 10_000)
+        {
+            errors.Add($"Concurrency: {Concurrency} is not 1..10000");
+        }
+
+        if (Jitter is < 0 or > 1 || double.IsNaN(Jitter))
+        {
+            errors.Add($"Jitter: {Jitter} is not 0..1");
+        }
+
+        if (RequestTimeoutSeconds is < 1 or > 600)
+        {
+            errors.Add($"RequestTimeoutSeconds: {RequestTimeoutSeconds} is not 1..600");
+        }
+
+        if (Retries is < 0 or > 10)
+        {
+            errors.Add($"Retries: {Retries} is not 0..10");
+        }
+
+        if (ReportValiditySeconds is < 1 or > 30 * 86_400)
+        {
+            errors.Add($"ReportValiditySeconds: {ReportValiditySeconds} is not 1..2592000");
+        }
+
+        return errors;
+    }
+
+    /// <summary>A database string without its password, for messages and logs.</summary>
+    public static string Redact(string database)
+    {
+        var i = database.IndexOf("Password=", StringComparison.OrdinalIgnoreCase);
+        if (i < 0)
+        {
+            return database;
+        }
+
+        var end = database.IndexOf(';', i);
+        return database[..(i + 9)] + "***" + (end < 0 ? "" : database[end..]);
+    }
+
+    /// <summary>Reads the <c>Server</c> section; values that do not parse are added to <paramref name="errors"/>.</summary>
+    public static ServerOptions FromConfiguration(IConfiguration configuration, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(errors);
+        var s = configuration.GetSection(Section);
+        var o = new ServerOptions();
+        return o with
+        {
+            Urls = s[nameof(Urls)] ?? o.Urls,
+            DataDirectory = s[nameof(DataDirectory)] ?? o.DataDirectory,
+            Database = s[nameof(Database)] ?? o.Database,
+            EkCaDirectory = s[nameof(EkCaDirectory)] ?? o.EkCaDirectory,
+            EkTrust = s[nameof(EkTrust)] ?? o.EkTrust,
+            IntervalSeconds = Int(s, nameof(IntervalSeconds), o.IntervalSeconds, errors),
+            Concurrency = Int(s, nameof(Concurrency), o.Concurrency, errors),
+            Jitter = Double(s, nameof(Jitter), o.Jitter, errors),
+            RequestTimeoutSeconds = Int(s, nameof(RequestTimeoutSeconds), o.RequestTimeoutSeconds, errors),
+            Retries = Int(s, nameof(Retries), o.Retries, errors),
+            ReportValiditySeconds = Int(s, nameof(ReportValiditySeconds), o.ReportValiditySeconds, errors),
+            InstanceId = s[nameof(InstanceId)] ?? o.InstanceId,
+        };
+    }
+
+    private static int Int(IConfiguration s, string key, int fallback, List<string> errors)
+    {
+        var v = s[key];
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
+        {
+            return i;
+        }
+
+        errors.Add($"{key}: '{v}' is not an integer");
+        return fallback;
+    }
+
+    private static double Double(IConfiguration s, string key, double fallback, List<string> errors)
+    {
+        var v = s[key];
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        {
+            return d;
+        }
+
+        errors.Add($"{key}: '{v}' is not a number");
+        return fallback;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Data.Common;
+
+namespace TrustPool.Server.Storage;
+
+/// <summary>
+/// The service's persistent state, on SQLite or PostgreSQL with one schema (docs/STORAGE.md).
+/// Safe for concurrent use from many threads. Reads go straight to the database; writes go through
+/// <see cref="BeginAsync"/> except the few single-statement operations below.
+/// </summary>
+/// <remarks>
+/// On SQLite writers are serialized in-process: while an <see cref="IStoreTransaction"/> is open, the same
+/// flow must not call a writing method of the store (<see cref="BeginAsync"/>, <see cref="ConsumeNonceAsync"/>,
+/// <see cref="PurgeExpiredNoncesAsync"/>, <see cref="ClaimHostsAsync"/>): it would wait for itself and fail
+/// with a <see cref="StoreException"/> after the writer timeout.
+/// </remarks>
+public interface ITrustStore : IAsyncDisposable
+{
+    /// <summary>"sqlite" or "postgres".</summary>
+    string Provider { get; }
+
+    /// <summary>Starts a write transaction. Dispose without <see cref="IStoreTransaction.CommitAsync"/> rolls back.</summary>
+    Task<IStoreTransaction> BeginAsync(CancellationToken ct = default);
+
+    Task<HostRecord?> GetHostAsync(string name, CancellationToken ct = default);
+
+    Task<IReadOnlyList<HostRecord>> ListHostsAsync(CancellationToken ct = default);
+
+    /// <summary>One version of a baseline; <paramref name="version"/> null means the latest.</summary>
+    Task<BaselineRecord?> GetBaselineAsync(string name, int? version = null, CancellationToken ct = default);
+
+    /// <summary>The latest version of each baseline, by name.</summary>
+    Task<IReadOnlyList<BaselineRecord>> ListBaselinesAsync(CancellationToken ct = default);
+
+    /// <summary>All versions of one baseline, oldest first.</summary>
+    Task<IReadOnlyList<BaselineRecord>> ListBaselineVersionsAsync(string name, CancellationToken ct = default);
+
+    Task<PoolRecord?> GetPoolAsync(string name, CancellationToken ct = default);
+
+    Task<IReadOnlyList<PoolRecord>> ListPoolsAsync(CancellationToken ct = default);
+
+    Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default);
+
+    /// <summary>The host's report with the greatest VerifiedAt (ties broken by id).</summary>
+    Task<ReportRecord?> GetLatestReportAsync(string host, CancellationToken ct = default);
+
+    /// <summary>The latest report of every host that has one, keyed by host name.</summary>
+    Task<IReadOnlyDictionary<string, ReportRecord>> GetLatestReportsAsync(CancellationToken ct = default);
+
+    /// <summary>A host's reports newest first, at most <paramref name="limit"/>, only those verified strictly before <paramref name="before"/> when given.</summary>
+    Task<IReadOnlyList<ReportRecord>> ListReportsAsync(string host, int limit, DateTimeOffset? before = null, CancellationToken ct = default);
+
+    /// <summary>The token with this hash, revoked ones too (the caller checks <see cref="TokenRecord.RevokedAt"/>).</summary>
+    Task<TokenRecord?> FindTokenByHashAsync(byte[] hash, CancellationToken ct = default);
+
+    Task<IReadOnlyList<TokenRecord>> ListTokensAsync(CancellationToken ct = default);
+
+    Task<IReadOnlyList<WebhookRecord>> ListWebhooksAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Single use: atomically removes the nonce; true only if it existed for this host and had not expired at <paramref name="now"/>.
+    /// A nonce issued to another host is left in place (and false returned); an expired one of this host is removed.
+    /// </summary>
+    Task<bool> ConsumeNonceAsync(byte[] nonce, string host, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Removes nonces with expires_at at or before <paramref name="now"/>; returns how many.</summary>
+    Task<int> PurgeExpiredNoncesAsync(DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>
+    /// Polling leases (ARCHITECTURE.md): claims up to <paramref name="limit"/> enrolled hosts whose lease is free or expired
+    /// (no owner, or lease_until at or before <paramref name="now"/>), longest-expired first, sets owner =
+    /// <paramref name="instanceId"/> and until = now + lease, returns their names. An instance's own unexpired leases are not
+    /// returned again. PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED so two service instances never claim the same host.
+    /// SQLite: one statement in one write transaction.
+    /// </summary>
+    Task<IReadOnlyList<string>> ClaimHostsAsync(string instanceId, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken ct = default);
+}
+
+/// <summary>A write transaction on one connection. Dispose without <see cref="CommitAsync"/> rolls back.</summary>
+public interface IStoreTransaction : IAsyncDisposable
+{
+    /// <summary>The open connection, for SQL the interface does not cover (use <see cref="Transaction"/> with it).</summary>
+    DbConnection Connection { get; }
+
+    DbTransaction Transaction { get; }
+
+    /// <summary>"sqlite" or "postgres".</summary>
+    string Provider { get; }
+
+    /// <summary>Reads a host inside the transaction; on PostgreSQL the row stays locked (FOR UPDATE) until commit or rollback.</summary>
+    Task<HostRecord?> GetHostAsync(string name);
+
+    /// <summary>Adds a host with a free lease. <see cref="StoreConflictException"/> if the name exists.</summary>
+    Task InsertHostAsync(HostRecord host);
+
+    /// <summary>Replaces every field of the host with this name (not its lease). <see cref="StoreNotFoundException"/> if missing.</summary>
+    Task UpdateHostAsync(HostRecord host);
+
+    /// <summary>Deletes the host and its nonces; its reports are history and stay. False if it did not exist.</summary>
+    Task<bool> DeleteHostAsync(string name);
+
+    /// <summary>Stores a new version (max + 1, or 1 for a new name) ignoring <see cref="BaselineRecord.Version"/>; returns it.</summary>
+    Task<int> AddBaselineVersionAsync(BaselineRecord baseline);
+
+    /// <summary>Deletes all versions of the baseline. False if there were none.</summary>
+    Task<bool> DeleteBaselineAsync(string name);
+
+    /// <summary>Creates the pool with version 1 or replaces it with version previous + 1; returns the version stored.</summary>
+    Task<int> UpsertPoolAsync(PoolRecord pool);
+
+    Task<bool> DeletePoolAsync(string name);
+
+    /// <summary><see cref="StoreConflictException"/> if the id exists.</summary>
+    Task InsertReportAsync(ReportRecord report);
+
+    /// <summary><see cref="StoreConflictException"/> if the nonce exists.</summary>
+    Task AddNonceAsync(byte[] nonce, string host, DateTimeOffset expiresAt);
+
+    /// <summary><see cref="StoreConflictException"/> if the id or the hash exists.</summary>
+    Task InsertTokenAsync(TokenRecord token);
+
+    /// <summary>Sets RevokedAt = <paramref name="now"/>; false if the token does not exist or was already revoked.</summary>
+    Task<bool> RevokeTokenAsync(string id, DateTimeOffset now);
+
+    /// <summary><see cref="StoreConflictException"/> if the id exists.</summary>
+    Task InsertWebhookAsync(WebhookRecord webhook);
+
+    Task<bool> DeleteWebhookAsync(string id);
+
+    Task CommitAsync();
+}

@@ -1,0 +1,146 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+
+namespace TrustPool.Server.Storage;
+
+/// <summary>
+/// The schema, as an ordered list of migrations applied at start in one transaction. The SQL runs on
+/// SQLite and PostgreSQL alike; the only provider-specific token is <c>{blob}</c> (BLOB / BYTEA).
+/// Timestamps are BIGINT unix milliseconds UTC so ordering and comparison are identical on both.
+/// Append new migrations at the end; never edit one that has shipped.
+/// </summary>
+public static class Migrations
+{
+    /// <summary>One schema step.</summary>
+    public sealed record Migration(int Version, string Description, string Sql);
+
+    // Serializes migrations of several service instances starting at once on one PostgreSQL database.
+    private const long PostgresAdvisoryLockKey = 0x5472_7573_7450_6f6c; // "TrustPol"
+
+    /// <summary>All migrations, in ascending version order.</summary>
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "initial schema", """
+            CREATE TABLE hosts (
+                name TEXT NOT NULL PRIMARY KEY,
+                agent_url TEXT NOT NULL,
+                tls_fingerprint TEXT NOT NULL,
+                ek_public {blob} NOT NULL,
+                ek_certificate {blob},
+                ak_public {blob} NOT NULL,
+                ak_name {blob} NOT NULL,
+                ek_trust TEXT NOT NULL,
+                state TEXT NOT NULL,
+                tags TEXT NOT NULL,
+                enrolled_at BIGINT NOT NULL,
+                last_clock_info {blob},
+                ima_offset BIGINT NOT NULL,
+                ima_state TEXT,
+                inventory TEXT,
+                lease_owner TEXT,
+                lease_until BIGINT NOT NULL DEFAULT 0
+            );
+            CREATE TABLE baselines (
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                document TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                created BIGINT NOT NULL,
+                PRIMARY KEY (name, version)
+            );
+            CREATE TABLE pools (
+                name TEXT NOT NULL PRIMARY KEY,
+                version INTEGER NOT NULL,
+                document TEXT NOT NULL,
+                created BIGINT NOT NULL
+            );
+            CREATE TABLE reports (
+                id TEXT NOT NULL PRIMARY KEY,
+                host TEXT NOT NULL,
+                trust TEXT NOT NULL,
+                verified_at BIGINT NOT NULL,
+                valid_from BIGINT NOT NULL,
+                valid_to BIGINT NOT NULL,
+                jws TEXT NOT NULL,
+                payload TEXT NOT NULL
+            );
+            CREATE INDEX reports_host_verified_at ON reports (host, verified_at);
+            CREATE TABLE nonces (
+                nonce {blob} NOT NULL PRIMARY KEY,
+                host TEXT NOT NULL,
+                expires_at BIGINT NOT NULL
+            );
+            CREATE INDEX nonces_expires_at ON nonces (expires_at);
+            CREATE INDEX nonces_host ON nonces (host);
+            CREATE TABLE tokens (
+                id TEXT NOT NULL PRIMARY KEY,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                hash {blob} NOT NULL UNIQUE,
+                created BIGINT NOT NULL,
+                revoked BIGINT
+            );
+            CREATE TABLE webhooks (
+                id TEXT NOT NULL PRIMARY KEY,
+                url TEXT NOT NULL,
+                secret {blob} NOT NULL,
+                events TEXT NOT NULL,
+                created BIGINT NOT NULL
+            );
+            """),
+    ];
+
+    /// <summary>The schema version this build writes and understands.</summary>
+    public static int LatestVersion => All[^1].Version;
+
+    /// <summary>The migration's SQL with the provider's type names.</summary>
+    public static string SqlFor(Migration migration, string provider) =>
+        migration.Sql.Replace("{blob}", provider == TrustStore.PostgresProvider ? "BYTEA" : "BLOB", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Brings the schema to <see cref="LatestVersion"/> in one transaction; a no-op when it is current.
+    /// A database newer than this build is refused with a <see cref="StoreException"/>.
+    /// </summary>
+    internal static async Task<int> ApplyAsync(DbConnection connection, string provider, long nowMs, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (provider == TrustStore.PostgresProvider)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = PostgresAdvisoryLockKey }, tx, cancellationToken: ct));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            transaction: tx,
+            cancellationToken: ct));
+        var current = Convert.ToInt32(
+            await connection.ExecuteScalarAsync(new CommandDefinition("SELECT COALESCE(MAX(version), 0) FROM schema_version", transaction: tx, cancellationToken: ct)),
+            CultureInfo.InvariantCulture);
+        if (current > LatestVersion)
+        {
+            throw new StoreException(
+                $"The {provider} database has schema version {current}, newer than this TrustPool build knows ({LatestVersion}). " +
+                "Refusing to run: upgrade TrustPool or use another database.");
+        }
+
+        foreach (var migration in All)
+        {
+            if (migration.Version <= current)
+            {
+                continue;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(SqlFor(migration, provider), transaction: tx, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (@Version, @Description, @AppliedAt)",
+                new { migration.Version, migration.Description, AppliedAt = nowMs },
+                tx,
+                cancellationToken: ct));
+        }
+
+        await tx.CommitAsync(ct);
+        return Math.Max(current, LatestVersion);
+    }
+}

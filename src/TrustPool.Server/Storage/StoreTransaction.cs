@@ -1,0 +1,194 @@
+using System.Data.Common;
+using Dapper;
+
+namespace TrustPool.Server.Storage;
+
+/// <summary>One write transaction on its own connection; holds the SQLite writer lock until disposed.</summary>
+internal sealed class StoreTransaction : IStoreTransaction
+{
+    private readonly SqlTrustStore _store;
+    private readonly bool _holdsWriterLock;
+    private bool _disposed;
+
+    public StoreTransaction(SqlTrustStore store, DbConnection connection, DbTransaction transaction, bool holdsWriterLock)
+    {
+        _store = store;
+        Connection = connection;
+        Transaction = transaction;
+        _holdsWriterLock = holdsWriterLock;
+    }
+
+    public DbConnection Connection { get; }
+
+    public DbTransaction Transaction { get; }
+
+    public string Provider => _store.Provider;
+
+    public Task<HostRecord?> GetHostAsync(string name) =>
+        Sql.ReadSingleAsync(
+            Connection,
+            Transaction,
+            _store.IsPostgres
+                ? $"SELECT {Sql.HostColumns} FROM hosts WHERE name = @name FOR UPDATE"
+                : $"SELECT {Sql.HostColumns} FROM hosts WHERE name = @name",
+            new { name },
+            Sql.ReadHost,
+            CancellationToken.None);
+
+    public Task InsertHostAsync(HostRecord host) =>
+        ExecuteAsync(
+            $"""
+            INSERT INTO hosts ({Sql.HostColumns}, lease_owner, lease_until) VALUES (
+                @Name, @AgentUrl, @TlsFingerprint, @EkPublic, @EkCertificate, @AkPublic, @AkName, @EkTrust, @State, @TagsJson,
+                @EnrolledAt, @LastClockInfo, @ImaOffset, @ImaStateJson, @InventoryJson, NULL, 0)
+            """,
+            Sql.HostArgs(host),
+            $"host '{host.Name}'");
+
+    public async Task UpdateHostAsync(HostRecord host)
+    {
+        var rows = await ExecuteAsync(
+            """
+            UPDATE hosts SET agent_url = @AgentUrl, tls_fingerprint = @TlsFingerprint, ek_public = @EkPublic,
+                ek_certificate = @EkCertificate, ak_public = @AkPublic, ak_name = @AkName, ek_trust = @EkTrust, state = @State,
+                tags = @TagsJson, enrolled_at = @EnrolledAt, last_clock_info = @LastClockInfo, ima_offset = @ImaOffset,
+                ima_state = @ImaStateJson, inventory = @InventoryJson
+            WHERE name = @Name
+            """,
+            Sql.HostArgs(host),
+            $"host '{host.Name}'");
+        if (rows == 0)
+        {
+            throw new StoreNotFoundException($"No host named '{host.Name}'.");
+        }
+    }
+
+    public async Task<bool> DeleteHostAsync(string name)
+    {
+        await ExecuteAsync("DELETE FROM nonces WHERE host = @name", new { name }, "nonces");
+        return await ExecuteAsync("DELETE FROM hosts WHERE name = @name", new { name }, "host") > 0;
+    }
+
+    public Task<int> AddBaselineVersionAsync(BaselineRecord baseline) =>
+        // Two PostgreSQL transactions adding a version of one name at once: the second violates the primary
+        // key and gets a StoreConflictException (retry it).
+        ScalarIntAsync(
+            """
+            INSERT INTO baselines (name, version, kind, document, digest, created)
+            SELECT @Name, COALESCE(MAX(version), 0) + 1, @Kind, @DocumentJson, @Digest, @CreatedAt FROM baselines WHERE name = @Name
+            RETURNING version
+            """,
+            new { baseline.Name, baseline.Kind, baseline.DocumentJson, baseline.Digest, CreatedAt = Sql.Ms(baseline.CreatedAt) },
+            $"baseline '{baseline.Name}'");
+
+    public async Task<bool> DeleteBaselineAsync(string name) =>
+        await ExecuteAsync("DELETE FROM baselines WHERE name = @name", new { name }, "baseline") > 0;
+
+    public Task<int> UpsertPoolAsync(PoolRecord pool) =>
+        ScalarIntAsync(
+            """
+            INSERT INTO pools (name, version, document, created) VALUES (@Name, 1, @DocumentJson, @CreatedAt)
+            ON CONFLICT (name) DO UPDATE SET version = pools.version + 1, document = excluded.document, created = excluded.created
+            RETURNING version
+            """,
+            new { pool.Name, pool.DocumentJson, CreatedAt = Sql.Ms(pool.CreatedAt) },
+            $"pool '{pool.Name}'");
+
+    public async Task<bool> DeletePoolAsync(string name) =>
+        await ExecuteAsync("DELETE FROM pools WHERE name = @name", new { name }, "pool") > 0;
+
+    public Task InsertReportAsync(ReportRecord report) =>
+        ExecuteAsync(
+            """
+            INSERT INTO reports (id, host, trust, verified_at, valid_from, valid_to, jws, payload)
+            VALUES (@Id, @Host, @Trust, @VerifiedAt, @ValidFrom, @ValidTo, @Jws, @PayloadJson)
+            """,
+            new
+            {
+                report.Id,
+                report.Host,
+                report.Trust,
+                VerifiedAt = Sql.Ms(report.VerifiedAt),
+                ValidFrom = Sql.Ms(report.ValidFrom),
+                ValidTo = Sql.Ms(report.ValidTo),
+                report.Jws,
+                report.PayloadJson,
+            },
+            $"report '{report.Id}'");
+
+    public Task AddNonceAsync(byte[] nonce, string host, DateTimeOffset expiresAt) =>
+        ExecuteAsync(
+            "INSERT INTO nonces (nonce, host, expires_at) VALUES (@nonce, @host, @expiresAt)",
+            new { nonce, host, expiresAt = Sql.Ms(expiresAt) },
+            "nonce");
+
+    public Task InsertTokenAsync(TokenRecord token) =>
+        ExecuteAsync(
+            "INSERT INTO tokens (id, name, role, hash, created, revoked) VALUES (@Id, @Name, @Role, @Hash, @CreatedAt, @RevokedAt)",
+            new { token.Id, token.Name, token.Role, token.Hash, CreatedAt = Sql.Ms(token.CreatedAt), RevokedAt = Sql.Ms(token.RevokedAt) },
+            $"token '{token.Id}' (or its hash)");
+
+    public async Task<bool> RevokeTokenAsync(string id, DateTimeOffset now) =>
+        await ExecuteAsync("UPDATE tokens SET revoked = @now WHERE id = @id AND revoked IS NULL", new { id, now = Sql.Ms(now) }, "token") > 0;
+
+    public Task InsertWebhookAsync(WebhookRecord webhook) =>
+        ExecuteAsync(
+            "INSERT INTO webhooks (id, url, secret, events, created) VALUES (@Id, @Url, @Secret, @EventsJson, @CreatedAt)",
+            new { webhook.Id, webhook.Url, webhook.Secret, webhook.EventsJson, CreatedAt = Sql.Ms(webhook.CreatedAt) },
+            $"webhook '{webhook.Id}'");
+
+    public async Task<bool> DeleteWebhookAsync(string id) =>
+        await ExecuteAsync("DELETE FROM webhooks WHERE id = @id", new { id }, "webhook") > 0;
+
+    public Task CommitAsync()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Transaction.CommitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            // Disposing an uncommitted transaction rolls it back (both providers).
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+        finally
+        {
+            _store.ExitWriter(_holdsWriterLock);
+        }
+    }
+
+    private async Task<int> ExecuteAsync(string sql, object args, string what)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            return await Connection.ExecuteAsync(new CommandDefinition(sql, args, Transaction));
+        }
+        catch (DbException e) when (TrustStore.IsUniqueViolation(e))
+        {
+            throw new StoreConflictException($"The {what} already exists.", e);
+        }
+    }
+
+    private async Task<int> ScalarIntAsync(string sql, object args, string what)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            return await Connection.ExecuteScalarAsync<int>(new CommandDefinition(sql, args, Transaction));
+        }
+        catch (DbException e) when (TrustStore.IsUniqueViolation(e))
+        {
+            throw new StoreConflictException($"A concurrent write created the same {what} version; retry.", e);
+        }
+    }
+}

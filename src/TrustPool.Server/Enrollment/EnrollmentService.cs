@@ -9,6 +9,7 @@ using TrustPool.Tpm;
 using TrustPool.Tpm.Client;
 using TrustPool.Tpm.Credentials;
 using TrustPool.Tpm.Structures;
+using TrustPool.Tpm.Wire;
 
 namespace TrustPool.Server.Enrollment;
 
@@ -30,16 +31,14 @@ public sealed partial class EnrollmentService
 
     private readonly ITrustStore _store;
     private readonly AgentClient _agents;
-    private readonly EkTrustAnchors _anchors;
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public EnrollmentService(ITrustStore store, AgentClient agents, EkTrustAnchors anchors, ServerOptions options, TimeProvider time, ILogger logger)
+    public EnrollmentService(ITrustStore store, AgentClient agents, ServerOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
         _agents = agents;
-        _anchors = anchors;
         _options = options;
         _time = time;
         _logger = logger;
@@ -137,7 +136,9 @@ public sealed partial class EnrollmentService
                 throw Refused("ek-certificate-missing", "the TPM has no EK certificate (NV 0x01C00002 / 0x01C0000A); enroll it with --ek-trust tofu only in a lab");
             }
 
-            if (_anchors.Validate(identity.EkCertificate, ek, _time.GetUtcNow()) is { } why)
+            // Re-read per enrollment (rare): an operator adds a vendor CA to the folder without restarting the service.
+            using var anchors = EkTrustAnchors.Load(_options.EkCaDirectory);
+            if (anchors.Validate(identity.EkCertificate, ek, _time.GetUtcNow()) is { } why)
             {
                 throw Refused("ek-certificate-untrusted", why);
             }

@@ -195,7 +195,7 @@ public sealed class ServerHost : IAsyncDisposable
                 Agents = agents,
                 Signer = signer,
                 Tokens = tokens,
-                Enrollment = new EnrollmentService(store, agents, anchors, options, time, logger),
+                Enrollment = new EnrollmentService(store, agents, options, time, logger),
                 Attestations = attestations,
                 Policy = policy,
                 Events = events,
@@ -273,7 +273,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).ExcludeFromDescription();
-        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
+        app.MapGet("/readyz", (Func<HttpContext, Task<IResult>>)ReadyAsync).ExcludeFromDescription();
         var v1 = app.MapGroup("/v1");
         HostEndpoints.Map(v1);
         ReportEndpoints.Map(v1);

@@ -29,6 +29,12 @@ public sealed class AttackTests
     private static async Task<(HttpStatusCode, JsonNode?)> EnrollProxyAsync(ServiceHarness h, TamperingProxy proxy) =>
         await h.SendAsync(HttpMethod.Post, "/v1/hosts", new JsonObject { ["name"] = "victim", ["agentUrl"] = proxy.Url.ToString(), ["agentCertFingerprint"] = proxy.Fingerprint });
 
+    private static async Task EnrollProxyOkAsync(ServiceHarness h, TamperingProxy proxy)
+    {
+        var (status, body) = await EnrollProxyAsync(h, proxy);
+        Assert.True(status == HttpStatusCode.Created, $"{(int)status} {body?.ToJsonString()}");
+    }
+
     private static IEnumerable<string> FaultCodes(JsonNode report) =>
         report["faults"]!.AsArray().Select(f => f!["code"]!.GetValue<string>());
 
@@ -38,7 +44,7 @@ public sealed class AttackTests
         var (h, proxy, _) = await EnrollBehindProxyAsync();
         await using var _h = h;
         await using var _p = proxy;
-        Assert.Equal(HttpStatusCode.Created, (await EnrollProxyAsync(h, proxy)).Item1);
+        await EnrollProxyOkAsync(h, proxy);
         JsonNode? recorded = null;
         proxy.Rewrite = (path, _, answer) => path == "v1/quote" ? recorded ??= answer : answer;
         Assert.Equal("untrusted", (await h.AttestAsync("victim"))["trust"]!.GetValue<string>()); // no pool yet, but the quote verified
@@ -53,7 +59,7 @@ public sealed class AttackTests
         var (h, proxy, _) = await EnrollBehindProxyAsync();
         await using var _h = h;
         await using var _p = proxy;
-        Assert.Equal(HttpStatusCode.Created, (await EnrollProxyAsync(h, proxy)).Item1);
+        await EnrollProxyOkAsync(h, proxy);
         var other = h.AddSoftwareHost("other", s_golden);
         proxy.Rewrite = null;
         proxy.Upstream = other.AgentUrl;
@@ -117,7 +123,7 @@ public sealed class AttackTests
         var (h, proxy, _) = await EnrollBehindProxyAsync();
         await using var _h = h;
         await using var _p = proxy;
-        Assert.Equal(HttpStatusCode.Created, (await EnrollProxyAsync(h, proxy)).Item1);
+        await EnrollProxyOkAsync(h, proxy);
         proxy.Rewrite = (path, _, answer) =>
         {
             if (path == "v1/quote")
@@ -138,7 +144,7 @@ public sealed class AttackTests
         var (h, proxy, _) = await EnrollBehindProxyAsync();
         await using var _h = h;
         await using var _p = proxy;
-        Assert.Equal(HttpStatusCode.Created, (await EnrollProxyAsync(h, proxy)).Item1);
+        await EnrollProxyOkAsync(h, proxy);
         var other = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TrustPool.Tpm.TpmAlgorithmId.Sha1, TrustPool.Tpm.TpmAlgorithmId.Sha256),
             s_golden with { BootLoader = "another boot loader"u8.ToArray() }).ToArray();
         proxy.Rewrite = (path, _, answer) =>

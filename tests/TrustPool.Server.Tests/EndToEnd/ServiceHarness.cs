@@ -144,7 +144,8 @@ public sealed class ServiceHarness : IAsyncDisposable
 
         using var response = await (client ?? Http).SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+        var json = response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true;
+        return (response.StatusCode, text.Length == 0 || !json ? null : JsonNode.Parse(text));
     }
 
     /// <summary>The JSON of a request that must succeed; the problem document in the failure message otherwise.</summary>
@@ -193,7 +194,7 @@ public sealed class ServiceHarness : IAsyncDisposable
                 continue;
             }
 
-            var digests = e.Digests.Where(d => d.Algorithm is TpmAlgorithmId.Sha1 or TpmAlgorithmId.Sha256).Select(d => new TpmtHa(d.Algorithm, d.Digest)).ToList();
+            var digests = e.Digests.Where(d => d.Algorithm is TpmAlgorithmId.Sha1 or TpmAlgorithmId.Sha256).Select(d => new TpmtHa(d.Algorithm, d.Value)).ToList();
             tpm.ExtendPcr((int)e.PcrIndex, digests);
         }
 

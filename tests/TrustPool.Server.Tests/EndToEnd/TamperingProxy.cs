@@ -75,6 +75,14 @@ public sealed class TamperingProxy : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         context.Response.StatusCode = (int)response.StatusCode;
         context.Response.ContentType = "application/json";
+        if (response.IsSuccessStatusCode && path == "v1/identity")
+        {
+            // The proxy presents its own TLS certificate: an identity naming the upstream's would be refused outright.
+            var identity = JsonNode.Parse(text)!;
+            identity["tlsFingerprint"] = Fingerprint;
+            text = identity.ToJsonString();
+        }
+
         if (response.IsSuccessStatusCode && Rewrite is not null)
         {
             text = Rewrite(path, requestText.Length > 0 ? JsonNode.Parse(requestText) : null, JsonNode.Parse(text)!).ToJsonString();

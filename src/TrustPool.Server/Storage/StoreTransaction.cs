@@ -7,7 +7,7 @@ namespace TrustPool.Server.Storage;
 internal sealed class StoreTransaction : IStoreTransaction
 {
     private readonly SqlTrustStore _store;
-    private readonly bool _holdsWriterLock;
+    private int _holdsWriterLock;
     private bool _disposed;
 
     public StoreTransaction(SqlTrustStore store, DbConnection connection, DbTransaction transaction, bool holdsWriterLock)
@@ -15,7 +15,7 @@ internal sealed class StoreTransaction : IStoreTransaction
         _store = store;
         Connection = connection;
         Transaction = transaction;
-        _holdsWriterLock = holdsWriterLock;
+        _holdsWriterLock = holdsWriterLock ? 1 : 0;
     }
 
     public DbConnection Connection { get; }
@@ -140,10 +140,13 @@ internal sealed class StoreTransaction : IStoreTransaction
     public async Task<bool> DeleteWebhookAsync(string id) =>
         await ExecuteAsync("DELETE FROM webhooks WHERE id = @id", new { id }, "webhook") > 0;
 
-    public Task CommitAsync()
+    public async Task CommitAsync()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return Transaction.CommitAsync();
+        await Transaction.CommitAsync();
+        // The write is over: let the next SQLite writer in now rather than at dispose, so the same flow may
+        // write again (e.g. ConsumeNonceAsync) before its `await using` scope ends.
+        ReleaseWriterLock();
     }
 
     public async ValueTask DisposeAsync()
@@ -162,9 +165,11 @@ internal sealed class StoreTransaction : IStoreTransaction
         }
         finally
         {
-            _store.ExitWriter(_holdsWriterLock);
+            ReleaseWriterLock();
         }
     }
+
+    private void ReleaseWriterLock() => _store.ExitWriter(Interlocked.Exchange(ref _holdsWriterLock, 0) == 1);
 
     private async Task<int> ExecuteAsync(string sql, object args, string what)
     {

@@ -27,6 +27,49 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# ---- PostgreSQL (storage tests) ---------------------------------------------------------------
+# Starts the distribution's cluster on loopback if it is not running, creates role and database
+# trustpool (idempotent) and stops the cluster again at exit if this script started it.
+pg_started=""
+pg_stop() {
+  if [ -n "$pg_started" ]; then
+    log "stopping PostgreSQL $pg_started"
+    pg_ctlcluster "$pg_started" main stop >/dev/null 2>&1 || log "pg_ctlcluster $pg_started main stop failed"
+  fi
+}
+trap pg_stop EXIT
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    log "installing: postgresql"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null 2>&1 || log "apt-get update failed"
+    apt-get install -y -q postgresql >/dev/null 2>&1 || log "apt-get install postgresql failed"
+  else
+    log "not root: cannot install postgresql; PostgreSQL tests will fail"
+  fi
+fi
+pg_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+if [ -n "$pg_version" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+  if ! pg_ctlcluster "$pg_version" main status >/dev/null 2>&1; then
+    log "starting PostgreSQL $pg_version"
+    if pg_ctlcluster "$pg_version" main start; then
+      pg_started=$pg_version
+    else
+      log "pg_ctlcluster $pg_version main start failed"
+    fi
+  fi
+  pg_sql() { su postgres -c "psql -q -tAc \"$1\"" 2>/dev/null; }
+  if [ "$(pg_sql "SELECT 1 FROM pg_roles WHERE rolname = 'trustpool'")" != 1 ]; then
+    pg_sql "CREATE USER trustpool WITH PASSWORD 'trustpool' SUPERUSER;" || log "creating role trustpool failed"
+  fi
+  if [ "$(pg_sql "SELECT 1 FROM pg_database WHERE datname = 'trustpool'")" != 1 ]; then
+    su postgres -c "createdb -O trustpool trustpool" || log "creating database trustpool failed"
+  fi
+  export TRUSTPOOL_TEST_POSTGRES="Host=127.0.0.1;Username=trustpool;Password=trustpool;Database=trustpool"
+else
+  log "PostgreSQL is not installed; PostgreSQL tests will fail"
+fi
+
 # ---- build + test ---------------------------------------------------------------------------
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"

@@ -8,7 +8,8 @@ namespace TrustPool.Server.Storage;
 /// <see cref="BeginAsync"/> except the few single-statement operations below.
 /// </summary>
 /// <remarks>
-/// On SQLite writers are serialized in-process: while an <see cref="IStoreTransaction"/> is open, the same
+/// On SQLite writers are serialized in-process: while an <see cref="IStoreTransaction"/> is open (until it is
+/// committed or disposed), the same
 /// flow must not call a writing method of the store (<see cref="BeginAsync"/>, <see cref="ConsumeNonceAsync"/>,
 /// <see cref="PurgeExpiredNoncesAsync"/>, <see cref="ClaimHostsAsync"/>): it would wait for itself and fail
 /// with a <see cref="StoreException"/> after the writer timeout.

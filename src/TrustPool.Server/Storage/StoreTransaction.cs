@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Dapper;
 
@@ -7,7 +8,8 @@ namespace TrustPool.Server.Storage;
 internal sealed class StoreTransaction : IStoreTransaction
 {
     private readonly SqlTrustStore _store;
-    private readonly bool _holdsWriterLock;
+    private int _holdsWriterLock;
+    private DbCommand? _insertReport;
     private bool _disposed;
 
     public StoreTransaction(SqlTrustStore store, DbConnection connection, DbTransaction transaction, bool holdsWriterLock)
@@ -15,7 +17,7 @@ internal sealed class StoreTransaction : IStoreTransaction
         _store = store;
         Connection = connection;
         Transaction = transaction;
-        _holdsWriterLock = holdsWriterLock;
+        _holdsWriterLock = holdsWriterLock ? 1 : 0;
     }
 
     public DbConnection Connection { get; }
@@ -97,24 +99,30 @@ internal sealed class StoreTransaction : IStoreTransaction
     public async Task<bool> DeletePoolAsync(string name) =>
         await ExecuteAsync("DELETE FROM pools WHERE name = @name", new { name }, "pool") > 0;
 
-    public Task InsertReportAsync(ReportRecord report) =>
-        ExecuteAsync(
-            """
-            INSERT INTO reports (id, host, trust, verified_at, valid_from, valid_to, jws, payload)
-            VALUES (@Id, @Host, @Trust, @VerifiedAt, @ValidFrom, @ValidTo, @Jws, @PayloadJson)
-            """,
-            new
-            {
-                report.Id,
-                report.Host,
-                report.Trust,
-                VerifiedAt = Sql.Ms(report.VerifiedAt),
-                ValidFrom = Sql.Ms(report.ValidFrom),
-                ValidTo = Sql.Ms(report.ValidTo),
-                report.Jws,
-                report.PayloadJson,
-            },
-            $"report '{report.Id}'");
+    public async Task InsertReportAsync(ReportRecord report)
+    {
+        // The hot write path (parallel attestations, batches): one prepared command per transaction, reused for
+        // every report, instead of a fresh statement per row.
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var command = _insertReport ??= await CreateInsertReportCommandAsync();
+        var p = command.Parameters;
+        p[0].Value = report.Id;
+        p[1].Value = report.Host;
+        p[2].Value = report.Trust;
+        p[3].Value = Sql.Ms(report.VerifiedAt);
+        p[4].Value = Sql.Ms(report.ValidFrom);
+        p[5].Value = Sql.Ms(report.ValidTo);
+        p[6].Value = report.Jws;
+        p[7].Value = report.PayloadJson;
+        try
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+        catch (DbException e) when (TrustStore.IsUniqueViolation(e))
+        {
+            throw new StoreConflictException($"The report '{report.Id}' already exists.", e);
+        }
+    }
 
     public Task AddNonceAsync(byte[] nonce, string host, DateTimeOffset expiresAt) =>
         ExecuteAsync(
@@ -140,10 +148,13 @@ internal sealed class StoreTransaction : IStoreTransaction
     public async Task<bool> DeleteWebhookAsync(string id) =>
         await ExecuteAsync("DELETE FROM webhooks WHERE id = @id", new { id }, "webhook") > 0;
 
-    public Task CommitAsync()
+    public async Task CommitAsync()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return Transaction.CommitAsync();
+        await Transaction.CommitAsync();
+        // The write is over: let the next SQLite writer in now rather than at dispose, so the same flow may
+        // write again (e.g. ConsumeNonceAsync) before its `await using` scope ends.
+        ReleaseWriterLock();
     }
 
     public async ValueTask DisposeAsync()
@@ -156,15 +167,46 @@ internal sealed class StoreTransaction : IStoreTransaction
         _disposed = true;
         try
         {
+            if (_insertReport is not null)
+            {
+                await _insertReport.DisposeAsync();
+            }
+
             // Disposing an uncommitted transaction rolls it back (both providers).
             await Transaction.DisposeAsync();
             await Connection.DisposeAsync();
         }
         finally
         {
-            _store.ExitWriter(_holdsWriterLock);
+            ReleaseWriterLock();
         }
     }
+
+    private async Task<DbCommand> CreateInsertReportCommandAsync()
+    {
+        var command = Connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText =
+            "INSERT INTO reports (id, host, trust, verified_at, valid_from, valid_to, jws, payload) " +
+            "VALUES (@id, @host, @trust, @verified_at, @valid_from, @valid_to, @jws, @payload)";
+        (string Name, DbType Type)[] parameters =
+        [
+            ("id", DbType.String), ("host", DbType.String), ("trust", DbType.String), ("verified_at", DbType.Int64),
+            ("valid_from", DbType.Int64), ("valid_to", DbType.Int64), ("jws", DbType.String), ("payload", DbType.String),
+        ];
+        foreach (var (name, type) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            parameter.DbType = type;
+            command.Parameters.Add(parameter);
+        }
+
+        await command.PrepareAsync();
+        return command;
+    }
+
+    private void ReleaseWriterLock() => _store.ExitWriter(Interlocked.Exchange(ref _holdsWriterLock, 0) == 1);
 
     private async Task<int> ExecuteAsync(string sql, object args, string what)
     {

@@ -1,3 +1,4 @@
+using CsCheck;
 using TrustPool.Attestation.Pools;
 
 namespace TrustPool.Attestation.Tests.Pools;
@@ -52,5 +53,33 @@ public class PoolJsonTests
         var e = Assert.Throws<PoolFormatException>(() => PoolJson.Parse(json));
 
         Assert.Equal(field, e.Field);
+    }
+}
+
+public class PoolJsonPropertyTests
+{
+    [Fact]
+    public void Parse_MutatedValidDocument_OnlyThrowsPoolFormatException()
+    {
+        var valid = PoolJson.Serialize(new Pool("eu", new PoolRequirement { Platform = ["p1", "p2"], Software = ["s"], Tags = new Dictionary<string, string> { ["country"] = "DE" } }));
+        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Char["{}[]\":,0123456789abcxyz-. "], Gen.Int[0, 2])
+            .Sample((pos, c, op) =>
+            {
+                var mutated = op switch
+                {
+                    0 => valid.Remove(pos, 1).Insert(pos, c.ToString()),
+                    1 => valid.Remove(pos, 1),
+                    _ => valid.Insert(pos, c.ToString()),
+                };
+                try
+                {
+                    var p = PoolJson.Parse(mutated);
+                    Assert.False(p.Require.IsEmpty);
+                }
+                catch (PoolFormatException)
+                {
+                    // the one documented exception
+                }
+            }, iter: 3000);
     }
 }

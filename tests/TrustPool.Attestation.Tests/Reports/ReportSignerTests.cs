@@ -186,3 +186,20 @@ public class ReportSignerTests
         Assert.ThrowsAny<CryptographicException>(() => ReportSigner.LoadOrCreate(path, out _));
     }
 }
+
+public class ReportSignerConcurrencyTests
+{
+    [Fact]
+    public void Sign_FromManyThreads_EverySignatureVerifies()
+    {
+        using var signer = ReportSigner.Create(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        using var pub = ECDsa.Create();
+        pub.ImportFromPem(signer.PublicKeyPem());
+        var reports = Enumerable.Range(0, 64).Select(i => TrustReportJsonTests.Sample() with { Host = $"node{i}" }).ToArray();
+
+        var signed = new string[reports.Length];
+        Parallel.For(0, reports.Length, i => signed[i] = signer.Sign(reports[i]));
+
+        Assert.Equal(reports.Select(r => r.Host), signed.Select(s => ReportJws.Verify(s, pub).Host));
+    }
+}

@@ -145,7 +145,8 @@ public sealed class ReportSigner : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(type);
         var header = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(header))
+        // Relaxed escaping: "trustpool-report+jwt" stays readable ('+' would otherwise be written as \u002B).
+        using (var w = new Utf8JsonWriter(header, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("alg", "ES256");

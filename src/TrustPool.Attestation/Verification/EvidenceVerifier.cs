@@ -20,6 +20,12 @@ public static class EvidenceVerifier
     public static VerifiedEvidence Verify(EvidenceInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input.Ak);
+        ArgumentNullException.ThrowIfNull(input.Nonce);
+        ArgumentNullException.ThrowIfNull(input.Selection);
+        ArgumentNullException.ThrowIfNull(input.Quote);
+        ArgumentNullException.ThrowIfNull(input.Signature);
+        ArgumentNullException.ThrowIfNull(input.Pcrs);
         var faults = new List<Fault>();
         var quote = QuoteVerifier.Verify(input.Ak, input.Quote, input.Signature, input.Pcrs, input.Nonce, input.Selection);
         if (!quote.IsValid)

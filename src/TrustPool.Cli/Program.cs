@@ -46,6 +46,7 @@ public static class Program
         root.Subcommands.Add(ImaCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(AgentCommand.Create());
+        root.Subcommands.Add(CaCommands.Create());
         return root;
     }
 }

@@ -273,6 +273,22 @@ public sealed class AgentClientTests
     }
 
     [Fact]
+    public async Task QuoteAsync_ConnectionCutMidAnswer_ThrowsUnreachable()
+    {
+        await using var server = await FakeAgentServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = 1000;
+            await context.Response.Body.WriteAsync("{\"quote\":\""u8.ToArray());
+            await context.Response.Body.FlushAsync();
+            context.Abort();
+        });
+        using var client = await NewClientAsync();
+        var e = await Assert.ThrowsAsync<AgentException>(() => client.QuoteAsync(server.Url, server.Fingerprint, new byte[32], s_selection, null));
+        Assert.True(e.Failure == AgentFailure.Unreachable, e.ToString());
+    }
+
+    [Fact]
     public async Task QuoteAsync_ProblemAnswer_ThrowsHttpErrorWithTypeAndField()
     {
         await using var server = await FakeAgentServer.StartAsync(503,

@@ -52,6 +52,7 @@ public static class Program
             root.Subcommands.Add(admin);
         }
 
+        root.Subcommands.Add(CaCommands.Create());
         return root;
     }
 }

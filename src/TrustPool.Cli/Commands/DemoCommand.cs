@@ -262,24 +262,20 @@ internal static class DemoCommand
         /// <summary>Enrollment as the service does it: identity, AK attribute check, credential activation over mTLS.</summary>
         public async Task<bool> EnrollAsync(DemoAgents agents)
         {
-            var id = await agents.GetAsync(AgentUrl, "v1/identity");
-            TlsFingerprint = id.GetProperty("tlsFingerprint").GetString()!;
-            EkPublic = TpmtPublic.ParseTpm2b(id.GetProperty("ekPublic").GetBytesFromBase64());
-            var akPublic = TpmtPublic.ParseTpm2b(id.GetProperty("akPublic").GetBytesFromBase64());
+            var id = await agents.IdentityAsync(AgentUrl);
+            TlsFingerprint = id.TlsFingerprint;
+            EkPublic = TpmtPublic.ParseTpm2b(id.EkPublic);
+            var akPublic = TpmtPublic.ParseTpm2b(id.AkPublic);
             if ((akPublic.ObjectAttributes & TpmTemplates.AkAttributes) != TpmTemplates.AkAttributes ||
-                !akPublic.Name.AsSpan().SequenceEqual(id.GetProperty("akName").GetBytesFromBase64()))
+                !akPublic.Name.AsSpan().SequenceEqual(id.AkName))
             {
                 return false;
             }
 
             var secret = RandomNumberGenerator.GetBytes(32);
             var challenge = CredentialProtection.MakeCredential(EkPublic, akPublic.Name, secret);
-            var answer = await agents.PostAsync(AgentUrl, "v1/activate-credential", new Dictionary<string, string>
-            {
-                ["credentialBlob"] = Convert.ToBase64String(challenge.CredentialBlob),
-                ["encryptedSecret"] = Convert.ToBase64String(challenge.EncryptedSecret),
-            });
-            if (!CryptographicOperations.FixedTimeEquals(answer.GetProperty("secret").GetBytesFromBase64(), secret))
+            var answer = await agents.ActivateCredentialAsync(AgentUrl, challenge);
+            if (!CryptographicOperations.FixedTimeEquals(answer, secret))
             {
                 return false;
             }

@@ -31,7 +31,8 @@ public sealed class AgentClient : IDisposable
     private long _connectionsOpened;
     private int _disposed;
 
-    /// <param name="clientCertificate">The service's client certificate with its private key (clientAuth EKU), e.g. from <c>ServiceCa.LoadOrIssueClientCertificate</c>.</param>
+    /// <param name="clientCertificate">The service's client certificate with its private key (clientAuth EKU), e.g. from
+    /// <c>ServiceCa.LoadOrIssueClientCertificate</c>. Not owned: the caller disposes it after this client.</param>
     /// <param name="options">Timeouts, limits and pooling; defaults when null.</param>
     public AgentClient(X509Certificate2 clientCertificate, AgentClientOptions? options = null)
     {
@@ -292,6 +293,7 @@ public sealed class AgentClient : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.Timeout);
         var mismatches = Interlocked.Read(ref channel.Mismatches);
+        var answered = false;
         try
         {
             using var request = new HttpRequestMessage(method, url) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
@@ -302,6 +304,7 @@ public sealed class AgentClient : IDisposable
             }
 
             using var response = await channel.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            answered = true;
             var status = (int)response.StatusCode;
             if (status is < 200 or > 299)
             {
@@ -332,13 +335,19 @@ public sealed class AgentClient : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or IOException or AuthenticationException or SocketException)
         {
-            throw Classify(e, channel, mismatches, method, url);
+            throw Classify(e, channel, mismatches, answered, method, url);
         }
     }
 
-    private static AgentException Classify(Exception e, Channel channel, long mismatchesBefore, HttpMethod method, Uri url)
+    private static AgentException Classify(Exception e, Channel channel, long mismatchesBefore, bool answered, HttpMethod method, Uri url)
     {
         var what = $"agent {url.Authority} {method} {url.AbsolutePath}";
+        if (answered)
+        {
+            // The status line and headers arrived: TLS and the pin were fine, the body was cut off.
+            return new AgentException(AgentFailure.Unreachable, $"{what}: connection lost while reading the answer ({Describe(e)})", e);
+        }
+
         if (Interlocked.Read(ref channel.Mismatches) != mismatchesBefore)
         {
             return new AgentException(AgentFailure.TlsPinMismatch, $"{what}: TLS certificate {channel.LastPresented} is not the pinned {channel.Pin}", e);
@@ -364,7 +373,9 @@ public sealed class AgentClient : IDisposable
         }
 
         // TLS 1.3 sends the client certificate after the server's Finished: an agent refusing it closes the
-        // connection before any answer, so a fresh connection that ends before the response is a TLS refusal.
+        // connection before any answer, which surfaces here as ResponseEnded (SocketsHttpHandler retries requests
+        // that fail this way on a reused connection by itself, so this was a fresh one). A TLS agent that closes
+        // fresh connections without answering is indistinguishable from one refusing our certificate.
         if (error == HttpRequestError.ResponseEnded || e is IOException)
         {
             return new AgentException(AgentFailure.TlsRejected, $"{what}: connection closed before an answer, the agent refused the TLS session ({Describe(e)})", e);

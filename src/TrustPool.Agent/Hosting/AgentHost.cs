@@ -197,7 +197,13 @@ public sealed class AgentHost : IAsyncDisposable
 
     private async Task ListenAsync(List<Uri> urls, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Issue 4 (idle RSS): the empty builder, not the slim one. The agent is configured by AgentOptions only, so it
+        // needs none of the slim builder's configuration sources (appsettings.json with a reload-on-change file
+        // watcher, DOTNET_/ASPNETCORE_ environment variables), host filtering or logging configuration: Kestrel core,
+        // its HTTPS support and routing core are all it uses.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration();
+        builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(LoggerFactory);
         builder.WebHost.ConfigureKestrel(k =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime;
 using Microsoft.Extensions.Configuration;
 using TrustPool.Agent;
 
@@ -91,6 +92,13 @@ internal static class AgentCommand
 
         // One line on stdout for scripts and the enrolling operator: where, and which certificate to pin.
         Console.WriteLine($"agent listening on {string.Join(", ", host.Addresses)} tls-sha256 {host.TlsFingerprint}");
+
+        // Issue 4 (idle RSS): start-up garbage (configuration, DI graph, certificate and AK set-up) is dead now and the
+        // agent then idles for long stretches. One compacting, decommitting full collection gives that memory back
+        // once, instead of leaving it committed until enough allocation triggers a gen2 collection. Done here, in the
+        // process that owns the runtime, not in AgentHost, which also runs inside tests and `bench agent`.
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

@@ -16,6 +16,7 @@ command -v swtpm >/dev/null 2>&1 || need+=(swtpm)
 command -v swtpm_setup >/dev/null 2>&1 || need+=(swtpm-tools)
 command -v tpm2_quote >/dev/null 2>&1 || need+=(tpm2-tools)
 command -v evmctl >/dev/null 2>&1 || need+=(ima-evm-utils)
+/usr/bin/python3 -c "import placement.wsgi" >/dev/null 2>&1 || need+=(python3-placement)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need[*]}"
@@ -37,7 +38,15 @@ pg_stop() {
     pg_ctlcluster "$pg_started" main stop >/dev/null 2>&1 || log "pg_ctlcluster $pg_started main stop failed"
   fi
 }
-trap pg_stop EXIT
+placement_pid=""
+cleanup() {
+  pg_stop
+  if [ -n "$placement_pid" ]; then
+    log "stopping OpenStack Placement"
+    kill "$placement_pid" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: postgresql"
@@ -68,6 +77,28 @@ if [ -n "$pg_version" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
   export TRUSTPOOL_TEST_POSTGRES="Host=127.0.0.1;Username=trustpool;Password=trustpool;Database=trustpool"
 else
   log "PostgreSQL is not installed; PostgreSQL tests will fail"
+fi
+
+# ---- OpenStack Placement (trait sync tests) --------------------------------------------------
+# Debian's python3-placement, noauth2, SQLite, on a free loopback port; stopped at exit.
+if /usr/bin/python3 -c "import placement.wsgi" >/dev/null 2>&1; then
+  placement_dir=$(mktemp -d /tmp/trustpool-placement.XXXXXX)
+  placement_port=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+  /usr/bin/python3 scripts/placement-server.py "$placement_port" "$placement_dir" >"$placement_dir/placement.log" 2>&1 &
+  placement_pid=$!
+  placement_up() { /usr/bin/python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://127.0.0.1:$placement_port/" >/dev/null 2>&1; }
+  for _ in $(seq 1 120); do
+    placement_up && break
+    sleep 0.5
+  done
+  if placement_up; then
+    log "OpenStack Placement on http://127.0.0.1:$placement_port"
+    export TRUSTPOOL_TEST_PLACEMENT="http://127.0.0.1:$placement_port"
+  else
+    log "OpenStack Placement did not start; see $placement_dir/placement.log"
+  fi
+else
+  log "python3-placement is not installed; Placement tests will fail"
 fi
 
 # ---- build + test ---------------------------------------------------------------------------

@@ -56,6 +56,15 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "a trust-change subscriber failed")]
     public static partial void SubscriberFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 450, Level = LogLevel.Warning, Message = "Placement sync of {Host}: {Detail}")]
+    public static partial void PlacementFailed(ILogger logger, string host, string detail);
+
+    [LoggerMessage(EventId = 451, Level = LogLevel.Information, Message = "Placement: {Host} now carries [{Traits}]")]
+    public static partial void PlacementSynced(ILogger logger, string host, string traits);
+
+    [LoggerMessage(EventId = 452, Level = LogLevel.Debug, Message = "Placement has no resource provider named {Host}")]
+    public static partial void PlacementNoProvider(ILogger logger, string host);
+
     [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "unhandled error serving {Method} {Path}")]
     public static partial void Unhandled(ILogger logger, string method, string path, Exception exception);
 }

@@ -65,6 +65,28 @@ public sealed record ServerOptions
     /// <summary>Identifies this instance in polling leases (several instances may share one PostgreSQL).</summary>
     public string InstanceId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
+    /// <summary>OpenStack Placement endpoint to keep CUSTOM_TRUSTPOOL_* traits in sync on (off when null).</summary>
+    public string? OpenStackPlacement { get; init; }
+
+    /// <summary>Token for a Placement running <c>auth_strategy = noauth2</c> (e.g. <c>admin</c>); otherwise Keystone is used.</summary>
+    public string? PlacementNoAuthToken { get; init; }
+
+    /// <summary>Keystone v3 URL and password credentials (OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, domains).</summary>
+    public string? Keystone { get; init; }
+
+    public string? OsUsername { get; init; }
+
+    public string? OsPassword { get; init; }
+
+    public string? OsProjectName { get; init; }
+
+    public string OsUserDomainName { get; init; } = "Default";
+
+    public string OsProjectDomainName { get; init; } = "Default";
+
+    /// <summary>Full Placement reconcile period in seconds (ARCHITECTURE.md: every 5 minutes).</summary>
+    public int PlacementReconcileSeconds { get; init; } = 300;
+
     public bool EkTrustOnFirstUse => string.Equals(EkTrust, "tofu", StringComparison.OrdinalIgnoreCase);
 
     public TimeSpan Interval => TimeSpan.FromSeconds(IntervalSeconds);
@@ -138,6 +160,29 @@ public sealed record ServerOptions
             errors.Add($"ReportValiditySeconds: {ReportValiditySeconds} is not 1..2592000");
         }
 
+        if (OpenStackPlacement is not null)
+        {
+            if (!Uri.TryCreate(OpenStackPlacement, UriKind.Absolute, out var p) || (p.Scheme != Uri.UriSchemeHttp && p.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"OpenStackPlacement: '{OpenStackPlacement}' is not an http(s) URL");
+            }
+
+            if (PlacementNoAuthToken is null && (Keystone is null || OsUsername is null || OsPassword is null || OsProjectName is null))
+            {
+                errors.Add("OpenStackPlacement: needs --noauth-token TOKEN, or --keystone URL with --os-username, --os-password and --os-project-name");
+            }
+
+            if (Keystone is not null && !Uri.TryCreate(Keystone, UriKind.Absolute, out _))
+            {
+                errors.Add($"Keystone: '{Keystone}' is not a URL");
+            }
+
+            if (PlacementReconcileSeconds is < 5 or > 86_400)
+            {
+                errors.Add($"PlacementReconcileSeconds: {PlacementReconcileSeconds} is not 5..86400");
+            }
+        }
+
         return errors;
     }
 
@@ -175,6 +220,15 @@ public sealed record ServerOptions
             Retries = Int(s, nameof(Retries), o.Retries, errors),
             ReportValiditySeconds = Int(s, nameof(ReportValiditySeconds), o.ReportValiditySeconds, errors),
             InstanceId = s[nameof(InstanceId)] ?? o.InstanceId,
+            OpenStackPlacement = s[nameof(OpenStackPlacement)] ?? o.OpenStackPlacement,
+            PlacementNoAuthToken = s[nameof(PlacementNoAuthToken)] ?? o.PlacementNoAuthToken,
+            Keystone = s[nameof(Keystone)] ?? o.Keystone,
+            OsUsername = s[nameof(OsUsername)] ?? o.OsUsername,
+            OsPassword = s[nameof(OsPassword)] ?? o.OsPassword,
+            OsProjectName = s[nameof(OsProjectName)] ?? o.OsProjectName,
+            OsUserDomainName = s[nameof(OsUserDomainName)] ?? o.OsUserDomainName,
+            OsProjectDomainName = s[nameof(OsProjectDomainName)] ?? o.OsProjectDomainName,
+            PlacementReconcileSeconds = Int(s, nameof(PlacementReconcileSeconds), o.PlacementReconcileSeconds, errors),
         };
     }
 

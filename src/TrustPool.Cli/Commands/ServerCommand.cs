@@ -22,9 +22,14 @@ internal static class ServerCommand
         var concurrency = new Option<int?>("--concurrency") { Description = $"Attestations in flight at once (default {ServerDefaults.Concurrency})" };
         var validity = new Option<int?>("--report-validity") { Description = $"Seconds a trust report stays valid (default {ServerDefaults.ReportValiditySeconds})" };
         var timeout = new Option<int?>("--timeout") { Description = $"Per-request timeout towards agents in seconds (default {ServerDefaults.RequestTimeoutSeconds})" };
+        var placement = new Option<string>("--openstack-placement") { Description = "OpenStack Placement URL: keep CUSTOM_TRUSTPOOL_* traits in sync on its resource providers" };
+        var noauth = new Option<string>("--noauth-token") { Description = "Token for a Placement with auth_strategy = noauth2 (e.g. admin)" };
+        var keystone = new Option<string>("--keystone") { Description = "Keystone v3 URL (or OS_AUTH_URL); credentials from --os-* or OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME" };
+        var osUser = new Option<string>("--os-username") { Description = "Keystone user (or OS_USERNAME)" };
+        var osProject = new Option<string>("--os-project-name") { Description = "Keystone project (or OS_PROJECT_NAME); the password only from OS_PASSWORD" };
         var cmd = new Command("server", "Run the attestation service: enrollment, baselines, pools, continuous attestation, signed trust reports.")
         {
-            data, database, urls, ekCaDir, ekTrust, interval, concurrency, validity, timeout,
+            data, database, urls, ekCaDir, ekTrust, interval, concurrency, validity, timeout, placement, noauth, keystone, osUser, osProject,
         };
         cmd.SetAction(p =>
         {
@@ -46,6 +51,15 @@ internal static class ServerCommand
             Set(nameof(ServerOptions.Concurrency), p.GetValue(concurrency));
             Set(nameof(ServerOptions.ReportValiditySeconds), p.GetValue(validity));
             Set(nameof(ServerOptions.RequestTimeoutSeconds), p.GetValue(timeout));
+            Set(nameof(ServerOptions.OpenStackPlacement), p.GetValue(placement));
+            Set(nameof(ServerOptions.PlacementNoAuthToken), p.GetValue(noauth));
+            // The usual OpenStack client variables, so an admin-openrc works as is; the password never on the command line.
+            Set(nameof(ServerOptions.Keystone), p.GetValue(keystone) ?? Environment.GetEnvironmentVariable("OS_AUTH_URL"));
+            Set(nameof(ServerOptions.OsUsername), p.GetValue(osUser) ?? Environment.GetEnvironmentVariable("OS_USERNAME"));
+            Set(nameof(ServerOptions.OsPassword), Environment.GetEnvironmentVariable("OS_PASSWORD"));
+            Set(nameof(ServerOptions.OsProjectName), p.GetValue(osProject) ?? Environment.GetEnvironmentVariable("OS_PROJECT_NAME"));
+            Set(nameof(ServerOptions.OsUserDomainName), Environment.GetEnvironmentVariable("OS_USER_DOMAIN_NAME"));
+            Set(nameof(ServerOptions.OsProjectDomainName), Environment.GetEnvironmentVariable("OS_PROJECT_DOMAIN_NAME"));
             return Run(overrides);
         });
         return cmd;

@@ -83,6 +83,7 @@ public static class HostEndpoints
 
         await tx.CommitAsync();
         s.Attestations.Forget(name);
+        s.Placement?.Enqueue(name);
         ServerLog.HostRemoved(s.Logger, name);
         return Results.NoContent();
     }
@@ -116,6 +117,7 @@ public static class HostEndpoints
         var host = await tx.GetHostAsync(name) ?? throw ApiException.NotFound($"host '{name}'");
         await tx.UpdateHostTagsAsync(name, JsonSerializer.Serialize(tags));
         await tx.CommitAsync();
+        s.Placement?.Enqueue(name);
         return Results.Ok(View(host with { TagsJson = JsonSerializer.Serialize(tags) }, null, s));
     }
 

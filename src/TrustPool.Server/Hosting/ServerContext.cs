@@ -38,5 +38,8 @@ public sealed class ServerContext
 
     public required Microsoft.Extensions.Logging.ILogger Logger { get; init; }
 
+    /// <summary>OpenStack Placement trait sync, when configured.</summary>
+    public OpenStack.PlacementSync? Placement { get; init; }
+
     public DateTimeOffset Now => Time.GetUtcNow();
 }

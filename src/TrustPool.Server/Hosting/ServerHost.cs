@@ -187,8 +187,30 @@ public sealed class ServerHost : IAsyncDisposable
             events.Changed += hostsByTrust.Apply;
             var polling = new PollingLoop(store, attestations, options, time, logger);
             asyncOwned.Insert(0, polling);
+            OpenStack.PlacementSync? placement = null;
+            if (options.OpenStackPlacement is not null)
+            {
+                Func<CancellationToken, Task<string>> token;
+                if (options.PlacementNoAuthToken is { } noauth)
+                {
+                    token = _ => Task.FromResult(noauth);
+                }
+                else
+                {
+                    var keystone = new OpenStack.KeystoneToken(new OpenStack.KeystoneCredentials(new Uri(options.Keystone!), options.OsUsername!, options.OsPassword!,
+                        options.OsProjectName!, options.OsUserDomainName, options.OsProjectDomainName), time);
+                    owned.Add(keystone);
+                    token = keystone.GetAsync;
+                }
+
+                placement = new OpenStack.PlacementSync(new OpenStack.PlacementClient(new Uri(options.OpenStackPlacement), token), store, time, logger,
+                    TimeSpan.FromSeconds(options.PlacementReconcileSeconds));
+                asyncOwned.Insert(0, placement);
+            }
+
             var context = new ServerContext
             {
+                Placement = placement,
                 Options = options,
                 Time = time,
                 Store = store,
@@ -216,6 +238,7 @@ public sealed class ServerHost : IAsyncDisposable
             asyncOwned.Clear();
             await host.ListenAsync(urls, serverCertificate, cancellationToken);
             await hostsByTrust.LoadAsync(store, attestations, cancellationToken);
+            placement?.Start(events);
             polling.Start();
             return host;
         }
@@ -295,7 +318,8 @@ public sealed class ServerHost : IAsyncDisposable
         try
         {
             _ = await Context.Store.GetHostAsync("readiness-probe", http.RequestAborted);
-            return Results.Json(new { status = "ready", database = Context.Store.Provider, lastRound = Context.Polling.LastRoundAt });
+            // Placement being down is reported, never a reason to stop serving trust (attestation does not depend on it).
+            return Results.Json(new { status = "ready", database = Context.Store.Provider, lastRound = Context.Polling.LastRoundAt, placement = Context.Placement?.Status });
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -209,3 +209,22 @@ public sealed class ManualTime(DateTimeOffset start) : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 }
+
+/// <summary>Issue 5: <c>--ek-trust tofu</c> exists for labs and marks such hosts in every report.</summary>
+[Trait("Category", "Integration")]
+public sealed class TrustOnFirstUseTests
+{
+    [SkippableFact]
+    public async Task TofuService_HostWithoutEkCertificate_EnrolledAndMarkedInEveryReport()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite", o => o with { EkTrust = "tofu", EkCaDirectory = null });
+        var host = h.AddSoftwareHost("lab-1", new SimulatedBoot(), EkCertificate.None);
+        var enrolled = await h.EnrollAsync(host);
+        Assert.Equal("tofu", enrolled["ekTrust"]!.GetValue<string>());
+        Assert.False(enrolled["ekCertificate"]!.GetValue<bool>());
+        await AttestationServiceTests.ImportGoldenPoolAsync(h, "lab-1");
+        var report = await h.AttestAsync("lab-1");
+        Assert.Equal("tofu", report["ekTrust"]!.GetValue<string>());
+        Assert.Equal("trusted", report["trust"]!.GetValue<string>());
+    }
+}

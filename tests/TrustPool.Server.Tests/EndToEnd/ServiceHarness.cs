@@ -58,6 +58,9 @@ public sealed class ServiceHarness : IAsyncDisposable
 
     public ServerOptions Options { get; private set; } = null!;
 
+    /// <summary>Every host added, by name.</summary>
+    public Dictionary<string, TestHost> Hosts { get; } = new(StringComparer.Ordinal);
+
     public static async Task<ServiceHarness> StartAsync(string provider, Func<ServerOptions, ServerOptions>? configure = null, TimeProvider? time = null)
     {
         var dir = TestTemp.CreateDirectory("tp-server-");
@@ -214,7 +217,9 @@ public sealed class ServiceHarness : IAsyncDisposable
         _tpms.Add(tpm);
         var pathBase = $"/agents/{name}/";
         Agents.AddAgent(pathBase, tpm, name, new AgentOptions { UefiLog = log, DataDirectory = Path.Combine(Dir.FullName, "agents") });
-        return new TestHost { Name = name, AgentUrl = new Uri(Agents.Addresses[0], pathBase), Tpm = tpm, LogFile = log, Fingerprint = Agents.TlsFingerprint };
+        var host = new TestHost { Name = name, AgentUrl = new Uri(Agents.Addresses[0], pathBase), Tpm = tpm, LogFile = log, Fingerprint = Agents.TlsFingerprint };
+        Hosts[name] = host;
+        return host;
     }
 
     public async Task<JsonNode> EnrollAsync(TestHost host, IDictionary<string, string>? tags = null)

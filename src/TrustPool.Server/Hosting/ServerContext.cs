@@ -38,6 +38,9 @@ public sealed class ServerContext
 
     public required Microsoft.Extensions.Logging.ILogger Logger { get; init; }
 
+    /// <summary>The native scheduler (pure: filters and weighers over host views).</summary>
+    public TrustPool.Scheduling.Scheduler Scheduler { get; init; } = new();
+
     /// <summary>OpenStack Placement trait sync, when configured.</summary>
     public OpenStack.PlacementSync? Placement { get; init; }
 

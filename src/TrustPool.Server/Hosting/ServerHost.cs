@@ -303,6 +303,7 @@ public sealed class ServerHost : IAsyncDisposable
         BaselineEndpoints.Map(v1);
         PoolEndpoints.Map(v1);
         AdminEndpoints.Map(v1);
+        Placements.PlacementEndpoints.Map(v1);
         PollHostsEndpoint.Map(app);
         app.MapFallback(context => Problems.Result(404, "not-found", $"no endpoint {context.Request.Method} {context.Request.Path}").ExecuteAsync(context));
         await app.StartAsync(cancellationToken);

@@ -90,6 +90,19 @@ public static class Migrations
                 created BIGINT NOT NULL
             );
             """),
+        new(2, "placements", """
+            CREATE TABLE placements (
+                id TEXT NOT NULL PRIMARY KEY,
+                workload TEXT NOT NULL,
+                host TEXT NOT NULL,
+                report_id TEXT,
+                request TEXT NOT NULL,
+                decision TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                released_at BIGINT
+            );
+            CREATE INDEX placements_host ON placements (host);
+            """),
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>

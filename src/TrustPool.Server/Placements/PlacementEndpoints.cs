@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TrustPool.Scheduling;
+using TrustPool.Server.Api;
+using TrustPool.Server.Auth;
+using TrustPool.Server.Hosting;
+using TrustPool.Server.Storage;
+
+namespace TrustPool.Server.Placements;
+
+/// <summary>
+/// <c>/v1/placements</c>, <c>/v1/evacuations</c>, <c>PUT /v1/hosts/{name}/inventory</c>: native placement with the
+/// scheduler's explanation. Decisions are serialized so two placements never count the same free capacity.
+/// </summary>
+public static class PlacementEndpoints
+{
+    private static readonly SemaphoreSlim s_decisions = new(1, 1);
+
+    public static void Map(IEndpointRouteBuilder v1)
+    {
+        v1.MapPost("/placements", PlaceAsync).RequireRole(Role.Operator).WithName("Place");
+        v1.MapGet("/placements", ListAsync).RequireRole(Role.Reader).WithName("ListPlacements");
+        v1.MapGet("/placements/{id}", GetAsync).RequireRole(Role.Reader).WithName("GetPlacement");
+        v1.MapDelete("/placements/{id}", ReleaseAsync).RequireRole(Role.Operator).WithName("ReleasePlacement");
+        v1.MapGet("/evacuations", EvacuationsAsync).RequireRole(Role.Reader).WithName("Evacuations");
+        v1.MapPut("/hosts/{name}/inventory", SetInventoryAsync).RequireRole(Role.Operator).WithName("SetHostInventory");
+    }
+
+    private static async Task<IResult> PlaceAsync(HttpContext http, ServerContext s)
+    {
+        using var body = await JsonBody.ReadAsync(http.Request);
+        var request = WorkloadJson.Parse(JsonNode.Parse(body.Root.GetRawText())!);
+        await s_decisions.WaitAsync(http.RequestAborted);
+        try
+        {
+            var hosts = await HostViews.LoadAsync(s.Store, http.RequestAborted);
+            var decision = s.Scheduler.Place(request, hosts, s.Now);
+            var explanation = DecisionJson(decision);
+            if (!decision.Placed)
+            {
+                return Problems.Result(409, "no-valid-host", $"no host satisfies '{request.Name}': {decision.Explain()}",
+                    extensions: new Dictionary<string, object?> { ["decision"] = explanation });
+            }
+
+            // The report the decision relied on must still hold when the placement is recorded: a host whose report
+            // expired during the decision is refused rather than used on stale trust.
+            if (request.Trust == TrustRequirement.Required || request.Pools.Count > 0)
+            {
+                var now = s.Now;
+                if (decision.ReportValidTo is not { } validTo || validTo <= now)
+                {
+                    return Problems.Result(409, "report-expired", $"the report of {decision.Host} expired during the decision; ask again",
+                        extensions: new Dictionary<string, object?> { ["decision"] = explanation });
+                }
+            }
+
+            var record = new PlacementRecord(Guid.NewGuid().ToString("N"), request.Name, decision.Host!, decision.ReportId,
+                WorkloadJson.ToJson(request).ToJsonString(), explanation.ToJsonString(), s.Now, null);
+            await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
+            {
+                await tx.InsertPlacementAsync(record);
+                await tx.CommitAsync();
+            }
+
+            return Results.Created($"/v1/placements/{record.Id}", View(record));
+        }
+        finally
+        {
+            s_decisions.Release();
+        }
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, ServerContext s, string? host, bool? all)
+    {
+        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
+        var list = await tx.ListPlacementsAsync(all ?? false, host);
+        return Results.Json(new JsonObject { ["placements"] = new JsonArray([.. list.Select(p => (JsonNode)View(p))]) });
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext http, ServerContext s, string id)
+    {
+        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
+        var p = (await tx.ListPlacementsAsync(true, null, id)).FirstOrDefault() ?? throw ApiException.NotFound($"placement '{id}'");
+        return Results.Json(View(p));
+    }
+
+    private static async Task<IResult> ReleaseAsync(HttpContext http, ServerContext s, string id)
+    {
+        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
+        if (!await tx.ReleasePlacementAsync(id, s.Now))
+        {
+            throw ApiException.NotFound($"active placement '{id}'");
+        }
+
+        await tx.CommitAsync();
+        return Results.NoContent();
+    }
+
+    /// <summary>For every host no longer trusted (or whose report expired), each trust-requiring workload there with a proposed new host.</summary>
+    private static async Task<IResult> EvacuationsAsync(HttpContext http, ServerContext s)
+    {
+        var hosts = await HostViews.LoadAsync(s.Store, http.RequestAborted);
+        var plan = s.Scheduler.Evacuate(hosts, s.Now);
+        return Results.Json(new JsonObject
+        {
+            ["at"] = plan.At,
+            ["items"] = new JsonArray([.. plan.Items.Select(i => (JsonNode)new JsonObject
+            {
+                ["placementId"] = i.Workload.Id,
+                ["workload"] = i.Workload.Name,
+                ["sourceHost"] = i.SourceHost,
+                ["why"] = i.Why,
+                ["proposedHost"] = i.ProposedHost,
+                ["proposedReportId"] = i.ProposedReportId,
+                ["problem"] = i.Problem,
+            })]),
+        });
+    }
+
+    private static async Task<IResult> SetInventoryAsync(HttpContext http, ServerContext s, string name)
+    {
+        using var body = await JsonBody.ReadAsync(http.Request);
+        var inventory = HostInventory.Parse(body);
+        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
+        if (!await tx.UpdateHostInventoryAsync(name, inventory.ToJson()))
+        {
+            throw ApiException.NotFound($"host '{name}'");
+        }
+
+        await tx.CommitAsync();
+        return Results.Json(JsonNode.Parse(inventory.ToJson()));
+    }
+
+    public static JsonObject DecisionJson(PlacementDecision d) => new()
+    {
+        ["placed"] = d.Placed,
+        ["host"] = d.Host,
+        ["reportId"] = d.ReportId,
+        ["reportValidTo"] = d.ReportValidTo,
+        ["winner"] = d.Winner is null ? null : Weighed(d.Winner),
+        ["candidates"] = new JsonArray([.. d.Candidates.Select(c => (JsonNode)Weighed(c))]),
+        ["rejections"] = new JsonArray([.. d.Rejections.Select(r => (JsonNode)new JsonObject { ["host"] = r.Host, ["filter"] = r.Filter, ["reason"] = r.Reason })]),
+    };
+
+    private static JsonObject Weighed(WeighedHost w)
+    {
+        var weights = new JsonObject();
+        foreach (var (k, v) in w.Weights)
+        {
+            weights[k] = v;
+        }
+
+        return new JsonObject { ["host"] = w.Host, ["total"] = w.Total, ["weights"] = weights };
+    }
+
+    private static JsonObject View(PlacementRecord p) => new()
+    {
+        ["id"] = p.Id,
+        ["workload"] = p.Workload,
+        ["host"] = p.Host,
+        ["reportId"] = p.ReportId,
+        ["createdAt"] = p.CreatedAt,
+        ["releasedAt"] = p.ReleasedAt,
+        ["request"] = JsonNode.Parse(p.RequestJson),
+        ["decision"] = JsonNode.Parse(p.DecisionJson),
+    };
+}

@@ -11,7 +11,120 @@ namespace TrustPool.Cli.Commands.Admin;
 /// </summary>
 internal static class AdminCommands
 {
-    public static IEnumerable<Command> Create() => [Host(), Baseline(), Pool(), Report(), Token()];
+    public static IEnumerable<Command> Create() => [Host(), Baseline(), Pool(), Report(), Token(), Place(), Placements(), Evacuations()];
+
+    private static Command Place()
+    {
+        var name = new Argument<string>("name") { Description = "Workload name" };
+        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs", DefaultValueFactory = _ => 1 };
+        var memory = new Option<long>("--memory-mb") { Description = "Memory in MB", DefaultValueFactory = _ => 512 };
+        var disk = new Option<long>("--disk-gb") { Description = "Disk in GB", DefaultValueFactory = _ => 1 };
+        var trust = new Option<string>("--trust") { Description = "required (default), preferred or any" };
+        var pools = new Option<string[]>("--pool") { Description = "Pool the host must be trusted in (repeatable)" };
+        var tags = new Option<string[]>("--tag") { Description = "Required tag KEY=VALUE or forbidden !KEY=VALUE (repeatable)" };
+        var affinity = new Option<string>("--affinity") { Description = "Affinity group" };
+        var anti = new Option<string>("--anti-affinity") { Description = "Anti-affinity group" };
+        var cmd = new Command("place", "Place a workload on a trusted host (exit 1 with the explanation when none fits)") { name, vcpus, memory, disk, trust, pools, tags, affinity, anti };
+        cmd.SetAction(p => ServiceClient.Run(p, async (c, json) =>
+        {
+            var body = new JsonObject
+            {
+                ["name"] = p.GetValue(name),
+                ["resources"] = new JsonObject { ["vcpus"] = p.GetValue(vcpus), ["memoryMb"] = p.GetValue(memory), ["diskGb"] = p.GetValue(disk) },
+                ["trust"] = p.GetValue(trust) ?? "required",
+                ["pools"] = new JsonArray([.. (p.GetValue(pools) ?? []).Select(x => (JsonNode)x)]),
+                ["tags"] = new JsonArray([.. (p.GetValue(tags) ?? []).Select(x => (JsonNode)x)]),
+                ["affinityGroup"] = p.GetValue(affinity),
+                ["antiAffinityGroup"] = p.GetValue(anti),
+            };
+            var r = await c.PostAsync("v1/placements", body);
+            Print(json, r, () =>
+            {
+                AnsiConsole.MarkupLine($"placed [bold]{Markup.Escape(S(r["workload"]))}[/] on [green]{Markup.Escape(S(r["host"]))}[/] (report {Markup.Escape(S(r["reportId"]))}, placement {Markup.Escape(S(r["id"]))})");
+                PrintDecision(r["decision"]);
+            });
+            return Program.ExitOk;
+        }));
+        return ServiceClient.WithConnection(cmd);
+    }
+
+    private static Command Placements()
+    {
+        var host = new Option<string>("--host") { Description = "Only placements on this host" };
+        var all = new Option<bool>("--all") { Description = "Include released placements" };
+        var release = new Option<string>("--release") { Description = "Release the placement with this id" };
+        var cmd = new Command("placements", "List placements (or release one)") { host, all, release };
+        cmd.SetAction(p => ServiceClient.Run(p, async (c, json) =>
+        {
+            if (p.GetValue(release) is { } id)
+            {
+                await c.DeleteAsync($"v1/placements/{Uri.EscapeDataString(id)}");
+                Print(json, new JsonObject { ["released"] = id }, () => AnsiConsole.MarkupLine($"released {Markup.Escape(id)}"));
+                return Program.ExitOk;
+            }
+
+            var query = new List<string>();
+            if (p.GetValue(host) is { } h)
+            {
+                query.Add("host=" + Uri.EscapeDataString(h));
+            }
+
+            if (p.GetValue(all))
+            {
+                query.Add("all=true");
+            }
+
+            var doc = await c.GetAsync("v1/placements" + (query.Count > 0 ? "?" + string.Join("&", query) : ""));
+            Print(json, doc, () =>
+            {
+                var t = new Table().AddColumns("id", "workload", "host", "report relied on", "placed", "released");
+                foreach (var pl in doc["placements"]!.AsArray())
+                {
+                    t.AddRow(Markup.Escape(S(pl!["id"])), Markup.Escape(S(pl["workload"])), Markup.Escape(S(pl["host"])), Markup.Escape(S(pl["reportId"])),
+                        Markup.Escape(S(pl["createdAt"])), Markup.Escape(S(pl["releasedAt"])));
+                }
+
+                AnsiConsole.Write(t);
+            });
+            return Program.ExitOk;
+        }));
+        return ServiceClient.WithConnection(cmd);
+    }
+
+    private static Command Evacuations()
+    {
+        var cmd = new Command("evacuations", "Workloads that required trust on hosts that lost it, with a proposed new host");
+        cmd.SetAction(p => ServiceClient.Run(p, async (c, json) =>
+        {
+            var doc = await c.GetAsync("v1/evacuations");
+            Print(json, doc, () =>
+            {
+                var t = new Table().AddColumns("workload", "from", "why", "to");
+                foreach (var i in doc["items"]!.AsArray())
+                {
+                    t.AddRow(Markup.Escape(S(i!["workload"])), Markup.Escape(S(i["sourceHost"])), Markup.Escape(S(i["why"])),
+                        i["proposedHost"] is null ? "[red]" + Markup.Escape(S(i["problem"])) + "[/]" : "[green]" + Markup.Escape(S(i["proposedHost"])) + "[/]");
+                }
+
+                AnsiConsole.Write(t);
+            });
+            return Program.ExitOk;
+        }));
+        return ServiceClient.WithConnection(cmd);
+    }
+
+    private static void PrintDecision(JsonNode? decision)
+    {
+        if (decision?["winner"] is JsonObject w)
+        {
+            AnsiConsole.MarkupLine($"  weights: {Markup.Escape(w["weights"]?.ToJsonString() ?? "")} total {Markup.Escape(S(w["total"]))}");
+        }
+
+        foreach (var r in decision?["rejections"]?.AsArray() ?? [])
+        {
+            AnsiConsole.MarkupLine($"  [grey]{Markup.Escape(S(r!["host"]))}: {Markup.Escape(S(r["filter"]))}: {Markup.Escape(S(r["reason"]))}[/]");
+        }
+    }
 
     private static Command Host()
     {

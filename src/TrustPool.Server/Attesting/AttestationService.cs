@@ -58,6 +58,9 @@ public sealed class AttestationService : IDisposable
         _logger = logger;
     }
 
+    /// <summary>Every report once it is stored (metrics keep the current trust per host from it).</summary>
+    public event Action<ReportRecord>? Recorded;
+
     /// <summary>Attests <paramref name="hostName"/> now (API "attest now" and the polling loop).</summary>
     public async Task<AttestationOutcome> AttestAsync(string hostName, CancellationToken ct)
     {
@@ -236,6 +239,7 @@ public sealed class AttestationService : IDisposable
             TrustReportJson.Serialize(report));
         await _writer.WriteAsync(new ReportWrite(record, clock), ct);
         _metrics.Attested(report.Trust, Stopwatch.GetElapsedTime(started));
+        Recorded?.Invoke(record);
         var previous = _lastTrust.TryGetValue(report.Host, out var p) ? p : (TrustLevel?)null;
         _lastTrust[report.Host] = report.Trust;
         if (previous != report.Trust)

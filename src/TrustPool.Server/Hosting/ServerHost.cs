@@ -179,12 +179,12 @@ public sealed class ServerHost : IAsyncDisposable
             var events = new TrustEvents(store, logger);
             asyncOwned.Insert(0, events);
             var policy = new PolicyCache(store, time);
-            var hostsByTrust = new HostsByTrust();
+            var hostsByTrust = new HostsByTrust(time);
             var metrics = new ServerMetrics(hostsByTrust.Snapshot);
             owned.Add(metrics);
             var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger);
             owned.Add(attestations);
-            events.Changed += hostsByTrust.Apply;
+            attestations.Recorded += hostsByTrust.Apply;
             var polling = new PollingLoop(store, attestations, options, time, logger);
             asyncOwned.Insert(0, polling);
             OpenStack.PlacementSync? placement = null;
@@ -237,7 +237,7 @@ public sealed class ServerHost : IAsyncDisposable
             owned.Clear();
             asyncOwned.Clear();
             await host.ListenAsync(urls, serverCertificate, cancellationToken);
-            await hostsByTrust.LoadAsync(store, attestations, cancellationToken);
+            await hostsByTrust.LoadAsync(store, cancellationToken);
             placement?.Start(events);
             polling.Start();
             return host;
@@ -423,21 +423,30 @@ public sealed class ServerHost : IAsyncDisposable
         LoggerFactory.Dispose();
     }
 
-    /// <summary>Current trust per host for the <c>trustpool.hosts</c> gauge, kept from trust-change events.</summary>
-    private sealed class HostsByTrust
+    /// <summary>
+    /// Current trust per host for the <c>trustpool.hosts</c> gauge, from every stored report; a report past its
+    /// validTo counts as unknown at scrape time, like everywhere else.
+    /// </summary>
+    private sealed class HostsByTrust(TimeProvider time)
     {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TrustLevel> _hosts = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Trust, DateTimeOffset ValidTo)> _hosts = new(StringComparer.Ordinal);
 
-        public void Apply(TrustChange c) => _hosts[c.Host] = c.Current;
+        public void Apply(ReportRecord r) => _hosts[r.Host] = (r.Trust, r.ValidTo);
 
-        public IReadOnlyDictionary<TrustLevel, int> Snapshot() =>
-            _hosts.Values.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
-
-        public async Task LoadAsync(ITrustStore store, AttestationService attestations, CancellationToken ct)
+        public IReadOnlyDictionary<TrustLevel, int> Snapshot()
         {
-            foreach (var (host, report) in await store.GetLatestReportsAsync(ct))
+            var now = time.GetUtcNow();
+            return _hosts.Values
+                .Select(v => v.ValidTo <= now || !Enum.TryParse<TrustLevel>(v.Trust, true, out var t) ? TrustLevel.Unknown : t)
+                .GroupBy(t => t)
+                .ToDictionary(g => g.Key, g => g.Count());
+        }
+
+        public async Task LoadAsync(ITrustStore store, CancellationToken ct)
+        {
+            foreach (var (_, report) in await store.GetLatestReportsAsync(ct))
             {
-                _hosts.TryAdd(host, attestations.CurrentTrust(report));
+                _hosts.TryAdd(report.Host, (report.Trust, report.ValidTo));
             }
         }
     }

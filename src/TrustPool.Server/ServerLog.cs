@@ -65,6 +65,12 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 452, Level = LogLevel.Debug, Message = "Placement has no resource provider named {Host}")]
     public static partial void PlacementNoProvider(ILogger logger, string host);
 
+    [LoggerMessage(EventId = 460, Level = LogLevel.Warning, Message = "syslog {Target}: {Detail} (will retry; events are queued on disk)")]
+    public static partial void SyslogFailed(ILogger logger, string target, string detail);
+
+    [LoggerMessage(EventId = 461, Level = LogLevel.Information, Message = "syslog {Target} connected (TLS {Tls})")]
+    public static partial void SyslogConnected(ILogger logger, string target, bool tls);
+
     [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "unhandled error serving {Method} {Path}")]
     public static partial void Unhandled(ILogger logger, string method, string path, Exception exception);
 }

@@ -87,6 +87,17 @@ public sealed record ServerOptions
     /// <summary>Full Placement reconcile period in seconds (ARCHITECTURE.md: every 5 minutes).</summary>
     public int PlacementReconcileSeconds { get; init; } = 300;
 
+    /// <summary>SIEM export: <c>tcp://HOST:PORT</c> of a syslog receiver (off when null).</summary>
+    public string? Syslog { get; init; }
+
+    /// <summary>Syslog over TLS (RFC 5425); the receiver's certificate must chain to <see cref="SyslogCaFile"/> or the system store.</summary>
+    public bool SyslogTls { get; init; }
+
+    /// <summary><c>rfc5424</c> (default) or <c>cef</c> (ArcSight).</summary>
+    public string SyslogFormat { get; init; } = "rfc5424";
+
+    public string? SyslogCaFile { get; init; }
+
     public bool EkTrustOnFirstUse => string.Equals(EkTrust, "tofu", StringComparison.OrdinalIgnoreCase);
 
     public TimeSpan Interval => TimeSpan.FromSeconds(IntervalSeconds);
@@ -160,6 +171,23 @@ public sealed record ServerOptions
             errors.Add($"ReportValiditySeconds: {ReportValiditySeconds} is not 1..2592000");
         }
 
+        if (Syslog is not null)
+        {
+            try
+            {
+                _ = Siem.SyslogTarget.Parse(Syslog, SyslogTls, SyslogFormat, SyslogCaFile);
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add("Syslog: " + e.Message.Split(" (Parameter", 2)[0]);
+            }
+
+            if (SyslogCaFile is not null && !File.Exists(SyslogCaFile))
+            {
+                errors.Add($"SyslogCaFile: '{SyslogCaFile}' does not exist");
+            }
+        }
+
         if (OpenStackPlacement is not null)
         {
             if (!Uri.TryCreate(OpenStackPlacement, UriKind.Absolute, out var p) || (p.Scheme != Uri.UriSchemeHttp && p.Scheme != Uri.UriSchemeHttps))
@@ -221,6 +249,10 @@ public sealed record ServerOptions
             ReportValiditySeconds = Int(s, nameof(ReportValiditySeconds), o.ReportValiditySeconds, errors),
             InstanceId = s[nameof(InstanceId)] ?? o.InstanceId,
             OpenStackPlacement = s[nameof(OpenStackPlacement)] ?? o.OpenStackPlacement,
+            Syslog = s[nameof(Syslog)] ?? o.Syslog,
+            SyslogTls = s[nameof(SyslogTls)] is { } tls ? string.Equals(tls, "true", StringComparison.OrdinalIgnoreCase) : o.SyslogTls,
+            SyslogFormat = s[nameof(SyslogFormat)] ?? o.SyslogFormat,
+            SyslogCaFile = s[nameof(SyslogCaFile)] ?? o.SyslogCaFile,
             PlacementNoAuthToken = s[nameof(PlacementNoAuthToken)] ?? o.PlacementNoAuthToken,
             Keystone = s[nameof(Keystone)] ?? o.Keystone,
             OsUsername = s[nameof(OsUsername)] ?? o.OsUsername,

@@ -27,8 +27,13 @@ internal static class ServerCommand
         var keystone = new Option<string>("--keystone") { Description = "Keystone v3 URL (or OS_AUTH_URL); credentials from --os-* or OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME" };
         var osUser = new Option<string>("--os-username") { Description = "Keystone user (or OS_USERNAME)" };
         var osProject = new Option<string>("--os-project-name") { Description = "Keystone project (or OS_PROJECT_NAME); the password only from OS_PASSWORD" };
+        var syslog = new Option<string>("--syslog") { Description = "SIEM export: tcp://HOST:PORT of a syslog receiver" };
+        var syslogTls = new Option<bool>("--syslog-tls") { Description = "Syslog over TLS (RFC 5425)" };
+        var syslogFormat = new Option<string>("--syslog-format") { Description = "rfc5424 (default) or cef" };
+        var syslogCa = new Option<string>("--syslog-ca") { Description = "PEM CA the syslog receiver's TLS certificate must chain to" };
         var cmd = new Command("server", "Run the attestation service: enrollment, baselines, pools, continuous attestation, signed trust reports.")
         {
+            syslog, syslogTls, syslogFormat, syslogCa,
             data, database, urls, ekCaDir, ekTrust, interval, concurrency, validity, timeout, placement, noauth, keystone, osUser, osProject,
         };
         cmd.SetAction(p =>
@@ -52,6 +57,10 @@ internal static class ServerCommand
             Set(nameof(ServerOptions.ReportValiditySeconds), p.GetValue(validity));
             Set(nameof(ServerOptions.RequestTimeoutSeconds), p.GetValue(timeout));
             Set(nameof(ServerOptions.OpenStackPlacement), p.GetValue(placement));
+            Set(nameof(ServerOptions.Syslog), p.GetValue(syslog));
+            Set(nameof(ServerOptions.SyslogTls), p.GetValue(syslogTls) ? "true" : null);
+            Set(nameof(ServerOptions.SyslogFormat), p.GetValue(syslogFormat));
+            Set(nameof(ServerOptions.SyslogCaFile), p.GetValue(syslogCa));
             Set(nameof(ServerOptions.PlacementNoAuthToken), p.GetValue(noauth));
             // The usual OpenStack client variables, so an admin-openrc works as is; the password never on the command line.
             Set(nameof(ServerOptions.Keystone), p.GetValue(keystone) ?? Environment.GetEnvironmentVariable("OS_AUTH_URL"));

@@ -41,6 +41,9 @@ public sealed class ServerContext
     /// <summary>The native scheduler (pure: filters and weighers over host views).</summary>
     public TrustPool.Scheduling.Scheduler Scheduler { get; init; } = new();
 
+    /// <summary>SIEM export (syslog / CEF), when configured.</summary>
+    public Siem.SiemExporter? Siem { get; init; }
+
     /// <summary>OpenStack Placement trait sync, when configured.</summary>
     public OpenStack.PlacementSync? Placement { get; init; }
 

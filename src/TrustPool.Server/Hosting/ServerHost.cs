@@ -208,8 +208,18 @@ public sealed class ServerHost : IAsyncDisposable
                 asyncOwned.Insert(0, placement);
             }
 
+            Siem.SiemExporter? siem = null;
+            if (options.Syslog is not null)
+            {
+                siem = new Siem.SiemExporter(Siem.SyslogTarget.Parse(options.Syslog, options.SyslogTls, options.SyslogFormat, options.SyslogCaFile),
+                    Path.Combine(data, "siem-queue"), time, logger);
+                asyncOwned.Insert(0, siem);
+                siem.Attach(events);
+            }
+
             var context = new ServerContext
             {
+                Siem = siem,
                 Placement = placement,
                 Options = options,
                 Time = time,
@@ -320,7 +330,8 @@ public sealed class ServerHost : IAsyncDisposable
         {
             _ = await Context.Store.GetHostAsync("readiness-probe", http.RequestAborted);
             // Placement being down is reported, never a reason to stop serving trust (attestation does not depend on it).
-            return Results.Json(new { status = "ready", database = Context.Store.Provider, lastRound = Context.Polling.LastRoundAt, placement = Context.Placement?.Status });
+            return Results.Json(new { status = "ready", database = Context.Store.Provider, lastRound = Context.Polling.LastRoundAt, placement = Context.Placement?.Status,
+                siem = Context.Siem is { } siem ? new { connected = siem.Forwarder.Connected, queued = siem.Queue.Count, dropped = siem.Queue.Dropped, lastError = siem.Forwarder.LastError } : null });
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

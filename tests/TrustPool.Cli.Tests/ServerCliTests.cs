@@ -97,6 +97,15 @@ public sealed class ServerCliTests
     }
 
     [Fact]
+    public void Server_UrlWithHostName_Exit2BeforeCreatingAnything()
+    {
+        var r = Cli.Run("server", "--data", Path.Combine(_dir, "named"), "--ek-trust", "tofu", "--urls", "https://trustpool.example:8443");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("Urls: 'https://trustpool.example:8443': the host must be an IP address", r.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "named")), "nothing is created for an invalid configuration");
+    }
+
+    [Fact]
     public void Server_CaTrustWithoutEkCaDir_Exit2NamingEkCaDirectory()
     {
         var r = Cli.Run("server", "--data", Path.Combine(_dir, "bad"), "--ek-trust", "ca", "--urls", "https://127.0.0.1:1");

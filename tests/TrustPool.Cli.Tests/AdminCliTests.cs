@@ -129,6 +129,13 @@ public sealed class AdminCliTests : IClassFixture<AdminServiceFixture>
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.NotNull(JsonNode.Parse(r.StdOut)!["pools"]);
 
+        // TRUSTPOOL_TOKEN=@FILE reads the token from the file, like --token @FILE.
+        env["TRUSTPOOL_TOKEN"] = "@" + _service.Harness.Server.AdminTokenPath;
+        var fromEnvFile = await Task.Run(() => ProcessRunner.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "trustpool.dll"), "host", "list", "--json"], env, null,
+            TimeSpan.FromSeconds(120)));
+        Assert.True(fromEnvFile.ExitCode == 0, fromEnvFile.ToString());
+        Assert.NotNull(JsonNode.Parse(fromEnvFile.StdOut)!["hosts"]);
+
         var fromFile = await RunAsync(["host", "list", "--json", "--server", _service.Server, "--token", "@" + _service.Harness.Server.AdminTokenPath, "--ca-file", _service.CaFile]);
         Assert.True(fromFile.ExitCode == 0, fromFile.ToString());
         Assert.NotNull(JsonNode.Parse(fromFile.StdOut)!["hosts"]);

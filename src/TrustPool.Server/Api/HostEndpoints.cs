@@ -83,6 +83,7 @@ public static class HostEndpoints
 
         await tx.CommitAsync();
         s.Attestations.Forget(name);
+        s.Events.PublishRemoved(name);
         ServerLog.HostRemoved(s.Logger, name);
         return Results.NoContent();
     }

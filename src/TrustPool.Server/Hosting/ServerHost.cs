@@ -185,6 +185,7 @@ public sealed class ServerHost : IAsyncDisposable
             var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger);
             owned.Add(attestations);
             events.Changed += hostsByTrust.Apply;
+            events.Removed += hostsByTrust.Remove;
             var polling = new PollingLoop(store, attestations, options, time, logger);
             asyncOwned.Insert(0, polling);
             var context = new ServerContext
@@ -405,8 +406,19 @@ public sealed class ServerHost : IAsyncDisposable
 
         public void Apply(TrustChange c) => _hosts[c.Host] = c.Current;
 
-        public IReadOnlyDictionary<TrustLevel, int> Snapshot() =>
-            _hosts.Values.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
+        public void Remove(string host) => _hosts.TryRemove(host, out _);
+
+        /// <summary>Every level, 0 included: a series that stops being reported would keep its last value in the exporter.</summary>
+        public IReadOnlyDictionary<TrustLevel, int> Snapshot()
+        {
+            var counts = Enum.GetValues<TrustLevel>().ToDictionary(t => t, _ => 0);
+            foreach (var t in _hosts.Values)
+            {
+                counts[t]++;
+            }
+
+            return counts;
+        }
 
         public async Task LoadAsync(ITrustStore store, AttestationService attestations, CancellationToken ct)
         {

@@ -23,7 +23,7 @@ public sealed class ServiceOperationsTests
 {
     private static readonly SimulatedBoot s_golden = new();
 
-    private static async Task GoldenPoolAsync(ServiceHarness h, string fromHost)
+    internal static async Task GoldenPoolAsync(ServiceHarness h, string fromHost)
     {
         await h.OkAsync(HttpMethod.Post, "/v1/baselines/import", new JsonObject { ["fromHost"] = fromHost, ["kinds"] = new JsonArray("platform", "os"), ["name"] = "gold" });
         await h.OkAsync(HttpMethod.Post, "/v1/pools", new JsonObject
@@ -31,31 +31,6 @@ public sealed class ServiceOperationsTests
             ["name"] = "gold-pool",
             ["require"] = new JsonObject { ["platform"] = new JsonArray("gold-platform"), ["os"] = new JsonArray("gold-os") },
         });
-    }
-
-    [Fact]
-    public async Task Metrics_AfterAttestations_ExposeAttestationsByResultLatencyBucketsAndHostsByTrust()
-    {
-        await using var h = await ServiceHarness.StartAsync("sqlite");
-        await h.EnrollAsync(h.AddSoftwareHost("sw-1", s_golden));
-        await GoldenPoolAsync(h, "sw-1");
-        Assert.Equal("trusted", (await h.AttestAsync("sw-1"))["trust"]!.GetValue<string>());
-        Assert.Equal("trusted", (await h.AttestAsync("sw-1"))["trust"]!.GetValue<string>());
-
-        // /metrics is unauthenticated (Prometheus scrapes it) and in the Prometheus text format.
-        using var anonymous = h.NewClient(null);
-        using var response = await anonymous.GetAsync(new Uri("/metrics", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var text = await response.Content.ReadAsStringAsync();
-        var lines = text.Split('\n');
-        var trusted = Assert.Single(lines, l => l.StartsWith("trustpool_attestations_total{", StringComparison.Ordinal) && l.Contains("result=\"trusted\"", StringComparison.Ordinal));
-        Assert.Equal(2, double.Parse(trusted.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Contains(lines, l => l.StartsWith("trustpool_attestation_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("le=\"0.5\"", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("trustpool_attestation_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("le=\"+Inf\"", StringComparison.Ordinal)
-                                    && l.EndsWith(" 2", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("trustpool_attestation_duration_seconds_count", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
-        var hosts = Assert.Single(lines, l => l.StartsWith("trustpool_hosts{", StringComparison.Ordinal) && l.Contains("trust=\"trusted\"", StringComparison.Ordinal));
-        Assert.EndsWith(" 1", hosts, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -115,6 +115,11 @@ public sealed record ServerOptions
             {
                 errors.Add($"Urls: '{url}' is not an absolute https URL (the service serves only TLS)");
             }
+            else if (u.Host is not ("localhost" or "*" or "+") && !System.Net.IPAddress.TryParse(u.Host.Trim('[', ']'), out _))
+            {
+                // Kestrel binds addresses, not names: refuse a host name here rather than after the data directory was set up.
+                errors.Add($"Urls: '{url}': the host must be an IP address (0.0.0.0 for all), localhost, * or +");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))

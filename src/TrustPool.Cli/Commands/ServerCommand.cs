@@ -86,16 +86,20 @@ internal static class ServerCommand
         errors.AddRange(options.Validate());
         if (errors.Count > 0)
         {
-            Console.Error.WriteLine("error: invalid server configuration:");
-            foreach (var e in errors)
-            {
-                Console.Error.WriteLine($"  {e}");
-            }
-
+            PrintErrors(errors);
             return Program.ExitUsage;
         }
 
         return RunAsync(options).GetAwaiter().GetResult();
+    }
+
+    private static void PrintErrors(IReadOnlyList<string> errors)
+    {
+        Console.Error.WriteLine("error: invalid server configuration:");
+        foreach (var e in errors)
+        {
+            Console.Error.WriteLine($"  {e}");
+        }
     }
 
     private static async Task<int> RunAsync(ServerOptions options)
@@ -111,7 +115,19 @@ internal static class ServerCommand
             c.Cancel = true;
             stop.Cancel();
         });
-        await using var host = await ServerHost.StartAsync(options);
+        ServerHost started;
+        try
+        {
+            started = await ServerHost.StartAsync(options);
+        }
+        catch (ServerConfigurationException e)
+        {
+            // What only shows at start (e.g. a listen address Kestrel cannot bind by name): a usage error like the rest.
+            PrintErrors(e.Errors);
+            return Program.ExitUsage;
+        }
+
+        await using var host = started;
 
         // Lines on stdout for scripts and the operator: where it listens and the files to hand out.
         Console.WriteLine($"server listening on {string.Join(", ", host.Addresses)}");

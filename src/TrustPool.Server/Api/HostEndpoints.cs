@@ -84,6 +84,7 @@ public static class HostEndpoints
         await tx.CommitAsync();
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
+        s.Events.PublishRemoved(name);
         ServerLog.HostRemoved(s.Logger, name);
         return Results.NoContent();
     }

@@ -45,7 +45,22 @@ public sealed class TrustEvents : IAsyncDisposable
     /// <summary>In-process subscribers (audit log, Placement sync). Called on the attesting thread: keep it quick.</summary>
     public event Action<TrustChange>? Changed;
 
+    /// <summary>In-process subscribers told that a host was removed (its trust no longer counts anywhere).</summary>
+    public event Action<string>? Removed;
+
     public long Delivered { get; private set; }
+
+    public void PublishRemoved(string host)
+    {
+        try
+        {
+            Removed?.Invoke(host);
+        }
+        catch (Exception e)
+        {
+            ServerLog.SubscriberFailed(_logger, e);
+        }
+    }
 
     public void Publish(TrustChange change)
     {

@@ -185,6 +185,7 @@ public sealed class ServerHost : IAsyncDisposable
             var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger);
             owned.Add(attestations);
             attestations.Recorded += hostsByTrust.Apply;
+            events.Removed += hostsByTrust.Remove;
             var polling = new PollingLoop(store, attestations, options, time, logger);
             asyncOwned.Insert(0, polling);
             OpenStack.PlacementSync? placement = null;
@@ -444,13 +445,19 @@ public sealed class ServerHost : IAsyncDisposable
 
         public void Apply(ReportRecord r) => _hosts[r.Host] = (r.Trust, r.ValidTo);
 
+        public void Remove(string host) => _hosts.TryRemove(host, out _);
+
+        /// <summary>Every level, 0 included: a series that stops being reported would keep its last value in the exporter.</summary>
         public IReadOnlyDictionary<TrustLevel, int> Snapshot()
         {
             var now = time.GetUtcNow();
-            return _hosts.Values
-                .Select(v => v.ValidTo <= now || !Enum.TryParse<TrustLevel>(v.Trust, true, out var t) ? TrustLevel.Unknown : t)
-                .GroupBy(t => t)
-                .ToDictionary(g => g.Key, g => g.Count());
+            var counts = Enum.GetValues<TrustLevel>().ToDictionary(t => t, _ => 0);
+            foreach (var v in _hosts.Values)
+            {
+                counts[v.ValidTo <= now || !Enum.TryParse<TrustLevel>(v.Trust, true, out var t) ? TrustLevel.Unknown : t]++;
+            }
+
+            return counts;
         }
 
         public async Task LoadAsync(ITrustStore store, CancellationToken ct)

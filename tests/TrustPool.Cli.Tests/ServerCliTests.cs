@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using TrustPool.Testing;
+
+namespace TrustPool.Cli.Tests;
+
+/// <summary><c>trustpool server</c> as a real process, as systemd runs it: first-start files, HTTPS, SIGTERM, restart, config errors.</summary>
+[Trait("Category", "Integration")]
+public sealed class ServerCliTests
+{
+    private readonly string _dir = TestTemp.CreateDirectory("trustpool-server-cli-").FullName;
+
+    private static string Dotnet
+    {
+        get
+        {
+            var d = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            return string.IsNullOrEmpty(d) || !File.Exists(d) ? "dotnet" : d;
+        }
+    }
+
+    [Fact]
+    public async Task Server_EmptyDataDir_CreatesAndPrintsCaKeyToken_ServesHttps_SigtermExit0_RestartReusesThem()
+    {
+        var data = Path.Combine(_dir, "data");
+        var port = FreePort();
+
+        string caFingerprint, token;
+        await using (var first = ServerProcess.Start(data, port))
+        {
+            var stdout = await first.WaitForLineAsync("admin token ");
+            var ca = Path.Combine(data, "ca.pem");
+            var key = Path.Combine(data, "report-signing.key");
+            var tokenFile = Path.Combine(data, "admin.token");
+            Assert.Contains(ca, stdout, StringComparison.Ordinal);
+            Assert.Contains(key, stdout, StringComparison.Ordinal);
+            Assert.Contains($"admin token written to {tokenFile} (mode 0600)", stdout, StringComparison.Ordinal);
+            Assert.Contains($"server listening on https://127.0.0.1:{port}", stdout, StringComparison.Ordinal);
+            Assert.True(File.Exists(ca) && File.Exists(key) && File.Exists(tokenFile));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+            }
+
+            token = (await File.ReadAllTextAsync(tokenFile)).Trim();
+            Assert.StartsWith("tp_", token, StringComparison.Ordinal);
+            caFingerprint = Fingerprint(ca);
+
+            using var http = Client(ca, port, null);
+            var health = await http.GetStringAsync(new Uri("/healthz", UriKind.Relative));
+            Assert.Contains("\"ok\"", health, StringComparison.Ordinal);
+            using var admin = Client(ca, port, token);
+            using var hosts = await admin.GetAsync(new Uri("/v1/hosts", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, hosts.StatusCode);
+
+            Assert.Equal(0, await first.StopAsync());
+        }
+
+        var tokenText = await File.ReadAllTextAsync(Path.Combine(data, "admin.token"));
+        var reportKey = await File.ReadAllBytesAsync(Path.Combine(data, "report-signing.key"));
+        await using (var second = ServerProcess.Start(data, port))
+        {
+            var stdout = await second.WaitForLineAsync("admin token ");
+            Assert.Contains($"admin token file: {Path.Combine(data, "admin.token")}", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("written", stdout, StringComparison.Ordinal);
+            Assert.Equal(caFingerprint, Fingerprint(Path.Combine(data, "ca.pem")));
+            Assert.Equal(tokenText, await File.ReadAllTextAsync(Path.Combine(data, "admin.token")));
+            Assert.Equal(reportKey, await File.ReadAllBytesAsync(Path.Combine(data, "report-signing.key")));
+
+            // The first start's token still works, over TLS that the unchanged ca.pem still verifies.
+            using var admin = Client(Path.Combine(data, "ca.pem"), port, token);
+            using var hosts = await admin.GetAsync(new Uri("/v1/hosts", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, hosts.StatusCode);
+            using var ready = await admin.GetAsync(new Uri("/readyz", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal(0, await second.StopAsync());
+        }
+    }
+
+    [Fact]
+    public void Server_InvalidConfig_ListsEveryErrorExit2()
+    {
+        var r = Cli.Run("server", "--data", Path.Combine(_dir, "bad"), "--ek-trust", "maybe", "--urls", "http://127.0.0.1:1", "--interval", "-5", "--concurrency", "0");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        foreach (var key in new[] { "EkTrust: 'maybe'", "Urls:", "IntervalSeconds:", "Concurrency:" })
+        {
+            Assert.Contains(key, r.StdErr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")), "nothing is created for an invalid configuration");
+    }
+
+    [Fact]
+    public void Server_UrlWithHostName_Exit2BeforeCreatingAnything()
+    {
+        var r = Cli.Run("server", "--data", Path.Combine(_dir, "named"), "--ek-trust", "tofu", "--urls", "https://trustpool.example:8443");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("Urls: 'https://trustpool.example:8443': the host must be an IP address", r.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "named")), "nothing is created for an invalid configuration");
+    }
+
+    [Fact]
+    public void Server_CaTrustWithoutEkCaDir_Exit2NamingEkCaDirectory()
+    {
+        var r = Cli.Run("server", "--data", Path.Combine(_dir, "bad"), "--ek-trust", "ca", "--urls", "https://127.0.0.1:1");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("EkCaDirectory: required with EkTrust=ca", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Server_ConfigLayers_AppsettingsThenEnvironmentThenOptions()
+    {
+        // appsettings.json in the working directory < TRUSTPOOL__Server__* < command-line options.
+        var work = Directory.CreateDirectory(Path.Combine(_dir, "work")).FullName;
+        File.WriteAllText(Path.Combine(work, "appsettings.json"),
+            """{ "Server": { "EkTrust": "from-file", "Retries": "file-retries", "Concurrency": "0" } }""");
+        var r = ProcessRunner.Run(Dotnet, [Path.Combine(AppContext.BaseDirectory, "trustpool.dll"), "server", "--data", Path.Combine(_dir, "env"), "--urls", "https://127.0.0.1:1",
+                "--concurrency", "8"],
+            new Dictionary<string, string> { ["TRUSTPOOL__Server__EkTrust"] = "sometimes", ["TRUSTPOOL__Server__Urls"] = "ftp://nowhere" },
+            work, TimeSpan.FromSeconds(60));
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("EkTrust: 'sometimes'", r.StdErr, StringComparison.Ordinal);
+        Assert.Contains("Retries: 'file-retries' is not an integer", r.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("ftp://nowhere", r.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Concurrency", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Server_EkCaDir_StartsWithCaTrustAndIsReady()
+    {
+        var ekCa = Directory.CreateDirectory(Path.Combine(_dir, "ek-ca")).FullName;
+        using (var key = System.Security.Cryptography.ECDsa.Create())
+        {
+            var request = new CertificateRequest("CN=Some TPM vendor root", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            await File.WriteAllTextAsync(Path.Combine(ekCa, "vendor-root.pem"), ca.ExportCertificatePem());
+        }
+
+        var data = Path.Combine(_dir, "data");
+        var port = FreePort();
+        await using var server = ServerProcess.Start(data, port, "--ek-ca-dir", ekCa);
+        var stdout = await server.WaitForLineAsync("admin token ");
+        Assert.Contains($"1 EK CA certificate(s) loaded from {ekCa}", stdout, StringComparison.Ordinal);
+        using var http = Client(Path.Combine(data, "ca.pem"), port, null);
+        using var ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    private static string Fingerprint(string pem)
+    {
+        using var cert = X509Certificate2.CreateFromPem(File.ReadAllText(pem));
+        return cert.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+    }
+
+    private static HttpClient Client(string caPem, int port, string? token)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(caPem);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+                {
+                    if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                    {
+                        return false;
+                    }
+
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(new X509Certificate2(cert));
+                },
+            },
+        };
+        var http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>A running <c>trustpool server</c> with its stdout collected line by line.</summary>
+    private sealed class ServerProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        private ServerProcess(Process process) => _process = process;
+
+        /// <summary>Starts <c>trustpool server --data DATA --urls https://127.0.0.1:PORT --interval 0</c> with <c>--ek-trust tofu</c> unless other options are given.</summary>
+        public static ServerProcess Start(string data, int port, params string[] options)
+        {
+            var psi = new ProcessStartInfo(Dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[]
+                     {
+                         Path.Combine(AppContext.BaseDirectory, "trustpool.dll"), "server", "--data", data, "--urls", $"https://127.0.0.1:{port}",
+                         "--interval", "0",
+                     }.Concat(options.Length == 0 ? ["--ek-trust", "tofu"] : options))
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            psi.Environment["NO_COLOR"] = "1";
+            var process = Process.Start(psi)!;
+            var server = new ServerProcess(process);
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    server._lines.Enqueue(e.Data);
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    server._lines.Enqueue("stderr: " + e.Data);
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return server;
+        }
+
+        public string Output => string.Join("\n", _lines);
+
+        /// <summary>All output so far, once a line starting with <paramref name="text"/> was printed.</summary>
+        public async Task<string> WaitForLineAsync(string text)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!_lines.Any(l => l.StartsWith(text, StringComparison.Ordinal)))
+            {
+                Assert.False(_process.HasExited, $"server exited: {Output}");
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"no '{text}' line: {Output}");
+                await Task.Delay(100);
+            }
+
+            return Output;
+        }
+
+        /// <summary>SIGTERM, as systemd stops it; the exit code.</summary>
+        public async Task<int> StopAsync()
+        {
+            var kill = ProcessRunner.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.Equal(0, kill.ExitCode);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(timeout.Token);
+            return _process.ExitCode;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+
+            _process.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

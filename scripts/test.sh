@@ -16,6 +16,7 @@ command -v swtpm >/dev/null 2>&1 || need+=(swtpm)
 command -v swtpm_setup >/dev/null 2>&1 || need+=(swtpm-tools)
 command -v tpm2_quote >/dev/null 2>&1 || need+=(tpm2-tools)
 command -v evmctl >/dev/null 2>&1 || need+=(ima-evm-utils)
+command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 /usr/bin/python3 -c "import placement.wsgi" >/dev/null 2>&1 || need+=(python3-placement)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

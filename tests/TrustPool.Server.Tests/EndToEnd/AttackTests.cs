@@ -8,16 +8,18 @@ namespace TrustPool.Server.Tests.EndToEnd;
 
 /// <summary>
 /// Issue 5: every attack is rejected with its own fault. A tampering proxy stands in for a compromised agent; the
-/// real agents and the service run on loopback with mutual TLS (SQLite store: the storage does not change these).
+/// real agents and the service run on loopback with mutual TLS, on SQLite and on PostgreSQL (the subclasses).
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class AttackTests
+public abstract class AttackTests
 {
     private static readonly SimulatedBoot s_golden = new();
 
-    private static async Task<(ServiceHarness H, TamperingProxy Proxy, TestHost Real)> EnrollBehindProxyAsync(Func<string, JsonNode?, JsonNode, JsonNode>? rewriteAtEnrollment = null)
+    protected abstract string Provider { get; }
+
+    private async Task<(ServiceHarness H, TamperingProxy Proxy, TestHost Real)> EnrollBehindProxyAsync(Func<string, JsonNode?, JsonNode, JsonNode>? rewriteAtEnrollment = null)
     {
-        var h = await ServiceHarness.StartAsync("sqlite");
+        var h = await ServiceHarness.StartAsync(Provider);
         var real = h.AddSoftwareHost("real", s_golden);
         using var ca = ServiceCa.LoadOrCreate(h.Options.DataDirectory, out _);
         var proxy = await TamperingProxy.StartAsync(Path.Combine(h.Dir.FullName, "proxy"), ca.LoadOrIssueClientCertificate(h.Options.DataDirectory));
@@ -99,7 +101,7 @@ public sealed class AttackTests
     [SkippableFact]
     public async Task EkCertificateFromUnknownCa_Enrollment_Refused()
     {
-        await using var h = await ServiceHarness.StartAsync("sqlite");
+        await using var h = await ServiceHarness.StartAsync(Provider);
         var rogue = h.AddSoftwareHost("rogue", s_golden, EkCertificate.UnknownVendor);
         var (status, problem) = await h.SendAsync(HttpMethod.Post, "/v1/hosts", new JsonObject
         {
@@ -165,7 +167,7 @@ public sealed class AttackTests
     public async Task ClockGoesBackwards_SameBoot_ClockRollback()
     {
         var tpmTime = new ManualTime(DateTimeOffset.UtcNow);
-        await using var h = await ServiceHarness.StartAsync("sqlite");
+        await using var h = await ServiceHarness.StartAsync(Provider);
         var host = h.AddSoftwareHost("sw-1", s_golden, time: tpmTime);
         await h.EnrollAsync(host);
         tpmTime.Advance(TimeSpan.FromMinutes(10));
@@ -180,7 +182,7 @@ public sealed class AttackTests
     public async Task ReportPastValidTo_VerifyAndHostView_ReportExpired()
     {
         var time = new ManualTime(DateTimeOffset.UtcNow);
-        await using var h = await ServiceHarness.StartAsync("sqlite", time: time);
+        await using var h = await ServiceHarness.StartAsync(Provider, time: time);
         var host = h.AddSoftwareHost("sw-1", s_golden);
         await h.EnrollAsync(host);
         await AttestationServiceTests.ImportGoldenPoolAsync(h, "sw-1");
@@ -193,6 +195,16 @@ public sealed class AttackTests
         Assert.StartsWith("ReportExpired", verified["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("unknown", (await h.OkAsync(HttpMethod.Get, "/v1/hosts/sw-1"))["trust"]!.GetValue<string>());
     }
+}
+
+public sealed class AttackSqliteTests : AttackTests
+{
+    protected override string Provider => "sqlite";
+}
+
+public sealed class AttackPostgresTests : AttackTests
+{
+    protected override string Provider => "postgres";
 }
 
 /// <summary>A clock the test moves by hand.</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using System.Runtime;
-using Microsoft.Extensions.Configuration;
 using TrustPool.Agent;
+using TrustPool.Agent.Hosting;
 
 namespace TrustPool.Cli.Commands;
 
@@ -28,85 +27,22 @@ internal static class AgentCommand
         };
         cmd.SetAction(p =>
         {
-            var overrides = new Dictionary<string, string?>();
-            void Set(string key, string? value)
+            var overrides = new Dictionary<string, string?>
             {
-                if (value is not null)
-                {
-                    overrides[$"{AgentOptions.Section}:{key}"] = value;
-                }
-            }
+                [nameof(AgentOptions.Tpm)] = p.GetValue(tpm),
+                [nameof(AgentOptions.Urls)] = p.GetValue(urls),
+                [nameof(AgentOptions.ServiceCa)] = p.GetValue(serviceCa),
+                [nameof(AgentOptions.InsecureNoClientAuth)] = p.GetValue(insecure) ? "true" : null,
+                [nameof(AgentOptions.UefiLog)] = p.GetValue(uefiLog),
+                [nameof(AgentOptions.ImaLog)] = p.GetValue(imaLog),
+                [nameof(AgentOptions.DataDirectory)] = p.GetValue(data),
+                [nameof(AgentOptions.AkAlgorithm)] = p.GetValue(akAlg),
+                [nameof(AgentOptions.AkHandle)] = p.GetValue(akHandle),
+            };
 
-            Set(nameof(AgentOptions.Tpm), p.GetValue(tpm));
-            Set(nameof(AgentOptions.Urls), p.GetValue(urls));
-            Set(nameof(AgentOptions.ServiceCa), p.GetValue(serviceCa));
-            Set(nameof(AgentOptions.InsecureNoClientAuth), p.GetValue(insecure) ? "true" : null);
-            Set(nameof(AgentOptions.UefiLog), p.GetValue(uefiLog));
-            Set(nameof(AgentOptions.ImaLog), p.GetValue(imaLog));
-            Set(nameof(AgentOptions.DataDirectory), p.GetValue(data));
-            Set(nameof(AgentOptions.AkAlgorithm), p.GetValue(akAlg));
-            Set(nameof(AgentOptions.AkHandle), p.GetValue(akHandle));
-            return Run(overrides);
+            // Shared with the standalone, Native AOT `trustpool-agent` executable (src/TrustPool.AgentHost).
+            return AgentRunner.Run(overrides);
         });
         return cmd;
-    }
-
-    private static int Run(Dictionary<string, string?> overrides)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
-            .AddEnvironmentVariables("TRUSTPOOL__")
-            .AddInMemoryCollection(overrides)
-            .Build();
-        var errors = new List<string>();
-        var options = AgentOptions.FromConfiguration(configuration, errors);
-        errors.AddRange(options.Validate());
-        if (errors.Count > 0)
-        {
-            Console.Error.WriteLine("error: invalid agent configuration:");
-            foreach (var e in errors)
-            {
-                Console.Error.WriteLine($"  {e}");
-            }
-
-            return Program.ExitUsage;
-        }
-
-        return RunAsync(options).GetAwaiter().GetResult();
-    }
-
-    private static async Task<int> RunAsync(AgentOptions options)
-    {
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        });
-        await using var host = await AgentHost.StartAsync(options);
-
-        // One line on stdout for scripts and the enrolling operator: where, and which certificate to pin.
-        Console.WriteLine($"agent listening on {string.Join(", ", host.Addresses)} tls-sha256 {host.TlsFingerprint}");
-
-        // Issue 4 (idle RSS): start-up garbage (configuration, DI graph, certificate and AK set-up) is dead now and the
-        // agent then idles for long stretches. One compacting, decommitting full collection gives that memory back
-        // once, instead of leaving it committed until enough allocation triggers a gen2 collection. Done here, in the
-        // process that owns the runtime, not in AgentHost, which also runs inside tests and `bench agent`.
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        return Program.ExitOk;
     }
 }

@@ -101,13 +101,11 @@ public sealed partial class Scheduler
 
             // Pass 1: filters, raw weights, ranges.
             var index = _index;
-            for (var i = 0; i < span.Length; i++)
+            var passing = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
+            var passed = index.Scan(query, excluded, passing);
+            for (var p = 0; p < passed; p++)
             {
-                if (i == excluded || !index.Passes(i, query))
-                {
-                    continue;
-                }
-
+                var i = passing[p];
                 ref var c = ref candidates[count++];
                 c.Host = i;
                 c.Power = index.Power(i, resources.VCpus, out c.PowerKind);
@@ -131,6 +129,7 @@ public sealed partial class Scheduler
                 }
             }
 
+            ArrayPool<int>.Shared.Return(passing);
             var rejected = span.Length - count - (excluded >= 0 && excluded < span.Length ? 1 : 0);
             var rejections = new RejectionList(hosts, context, rejected);
             if (count == 0)

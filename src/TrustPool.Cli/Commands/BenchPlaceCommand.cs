@@ -45,7 +45,8 @@ internal static class BenchPlaceCommand
 
         // Warm-up (tiered JIT reaches its final code), also an estimate of the rate to size the latency buffer.
         var warm = Loop(scheduler, requests, hosts, now, TimeSpan.FromSeconds(Math.Min(1.0, duration.TotalSeconds)), null, null, out _, out _);
-        var capacity = (int)Math.Min(50_000_000, (warm.Count / Math.Min(1.0, duration.TotalSeconds) * duration.TotalSeconds * 2) + 1024);
+        // Room for 4x the warm-up rate (the machine may be busier during warm-up); the run stops early if it fills.
+        var capacity = (int)Math.Min(20_000_000, (warm.Count / Math.Min(1.0, duration.TotalSeconds) * duration.TotalSeconds * 4) + 100_000);
         var latencies = new long[capacity];
         var cpu = new long[capacity];
         GC.Collect();

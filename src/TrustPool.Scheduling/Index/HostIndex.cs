@@ -136,52 +136,75 @@ internal sealed class HostIndex
         return q;
     }
 
-    /// <summary>All five filters for slot <paramref name="i"/>; the same answer as <see cref="FilterContext.PassesAll"/> on the view.</summary>
-    public bool Passes(int i, Query q)
+    /// <summary>
+    /// The hot loop: writes the slots that pass all five filters (except <paramref name="excluded"/>) into
+    /// <paramref name="passing"/> and returns how many. Same answers as <see cref="FilterContext.PassesAll"/> on the views (the tests compare them).
+    /// </summary>
+    public int Scan(Query q, int excluded, int[] passing)
     {
-        if (_slow[i])
+        var n = _count;
+        var slow = _slow;
+        var trusted = _trustedUntil;
+        var valid = _validUntil;
+        var freeVcpus = _freeVcpus;
+        var freeMemory = _freeMemory;
+        var freeDisk = _freeDisk;
+        var pools = _trustedPools;
+        var antiGroups = _anti;
+        var affinityGroups = _affinity;
+        var now = q.NowTicks;
+        var trustRequired = q.TrustRequired;
+        long vcpus = q.Request.VCpus, memory = q.Request.MemoryMb, disk = q.Request.DiskGb;
+        var poolsAsked = q.PoolsAsked;
+        var poolMask = q.PoolMask;
+        var impossible = q.Impossible;
+        var required = q.Required;
+        var forbidden = q.Forbidden;
+        var antiMask = q.AntiMask;
+        var affinityRequired = q.AffinityRequired;
+        var affinityMask = q.AffinityMask;
+        var count = 0;
+        for (var i = 0; i < n; i++)
         {
-            return q.Context.PassesAll(_hosts[i]!);
-        }
-
-        if (q.TrustRequired && q.NowTicks >= _trustedUntil[i])
-        {
-            return false;
-        }
-
-        var r = q.Request;
-        if (r.VCpus > _freeVcpus[i] || r.MemoryMb > _freeMemory[i] || r.DiskGb > _freeDisk[i])
-        {
-            return false;
-        }
-
-        if (q.PoolsAsked && (q.Impossible || q.NowTicks >= _validUntil[i] || (_trustedPools[i] & q.PoolMask) != q.PoolMask))
-        {
-            return false;
-        }
-
-        if (q.Impossible)
-        {
-            return false; // a required tag value no indexed host carries
-        }
-
-        foreach (var (values, value) in q.Required)
-        {
-            if (values[i] != value)
+            if (slow[i])
             {
-                return false;
+                if (i != excluded && q.Context.PassesAll(_hosts[i]!))
+                {
+                    passing[count++] = i;
+                }
+
+                continue;
+            }
+
+            if ((trustRequired && now >= trusted[i])
+                || vcpus > freeVcpus[i] || memory > freeMemory[i] || disk > freeDisk[i]
+                || impossible
+                || (poolsAsked && (now >= valid[i] || (pools[i] & poolMask) != poolMask))
+                || (antiGroups[i] & antiMask) != 0
+                || (affinityRequired && (affinityGroups[i] & affinityMask) == 0)
+                || i == excluded)
+            {
+                continue;
+            }
+
+            var ok = true;
+            for (var t = 0; t < required.Length && ok; t++)
+            {
+                ok = required[t].Values[i] == required[t].Value;
+            }
+
+            for (var t = 0; t < forbidden.Length && ok; t++)
+            {
+                ok = forbidden[t].Values[i] != forbidden[t].Value;
+            }
+
+            if (ok)
+            {
+                passing[count++] = i;
             }
         }
 
-        foreach (var (values, value) in q.Forbidden)
-        {
-            if (values[i] == value)
-            {
-                return false;
-            }
-        }
-
-        return (_anti[i] & q.AntiMask) == 0 && (!q.AffinityRequired || (_affinity[i] & q.AffinityMask) != 0);
+        return count;
     }
 
     /// <summary>PowerWeigher's raw value from the arrays (bit-identical to <c>PowerWeigher.Raw</c> on the view).</summary>

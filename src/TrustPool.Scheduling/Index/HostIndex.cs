@@ -29,8 +29,13 @@ internal sealed class HostIndex
     private readonly List<Dictionary<string, int>> _valueIds = [];
     private readonly List<int[]> _tagValues = []; // per key id: value id + 1 per host, 0 = no such tag
 
+    // (key id, value id + 1) -> ascending slots carrying that tag, built on first use, dropped when any slot's tag
+    // dictionary instance changes (views made with `with` keep theirs) or the number of slots changes.
+    private readonly Dictionary<(int Key, int Value), int[]> _postings = [];
+
     private HostView?[] _hosts = [];
     private int _count;
+    private int _slowCount;
     private long[] _trustedUntil = [];
     private long[] _validUntil = [];
     private long[] _freeVcpus = [];
@@ -67,7 +72,21 @@ internal sealed class HostIndex
 
         if (hosts.Length < _count)
         {
+            for (var i = hosts.Length; i < _count; i++)
+            {
+                if (_slow[i])
+                {
+                    _slow[i] = false;
+                    _slowCount--;
+                }
+            }
+
             Array.Clear(_hosts, hosts.Length, _count - hosts.Length);
+        }
+
+        if (hosts.Length != _count)
+        {
+            _postings.Clear();
         }
 
         _count = hosts.Length;
@@ -113,6 +132,20 @@ internal sealed class HostIndex
         }
 
         q.Required = [.. required];
+        if (!q.Impossible && _slowCount == 0)
+        {
+            // Start from the hosts that carry a required tag (the shortest such list) instead of from all hosts.
+            for (var i = 0; i < c.RequiredKeys.Length; i++)
+            {
+                var k = _keyIds[c.RequiredKeys[i]];
+                var v = _valueIds[k][c.RequiredValues[i]] + 1;
+                var posting = Posting(k, v);
+                if (q.Slots is null || posting.Length < q.Slots.Length)
+                {
+                    q.Slots = posting;
+                }
+            }
+        }
         q.Forbidden = [.. forbidden];
         if (c.AntiAffinityGroup is { } anti && _antiIds.TryGetValue(anti, out var a))
         {
@@ -164,8 +197,11 @@ internal sealed class HostIndex
         var affinityRequired = q.AffinityRequired;
         var affinityMask = q.AffinityMask;
         var count = 0;
-        for (var i = 0; i < n; i++)
+        var slots = q.Slots;
+        var total = slots?.Length ?? n;
+        for (var j = 0; j < total; j++)
         {
+            var i = slots is null ? j : slots[j];
             if (slow[i])
             {
                 if (i != excluded && q.Context.PassesAll(_hosts[i]!))
@@ -231,6 +267,8 @@ internal sealed class HostIndex
 
     private void Set(int i, HostView h)
     {
+        var previous = _hosts[i];
+        var wasSlow = _slow[i];
         _hosts[i] = h;
         var valid = h.ValidTo is { } v ? v.UtcTicks : long.MinValue;
         _validUntil[i] = valid;
@@ -307,11 +345,44 @@ internal sealed class HostIndex
         _affinity[i] = affinity;
         _anti[i] = anti;
         _slow[i] = slow;
+        _slowCount += (slow ? 1 : 0) - (wasSlow ? 1 : 0);
+        if (previous is null || !ReferenceEquals(previous.Tags, h.Tags) || wasSlow != slow)
+        {
+            _postings.Clear();
+        }
+
         _power[i] = h.PowerEfficiency ?? (h.IdleWatts is { } idle && h.PeakWatts is { } peak ? peak - idle : 0);
         _ = PowerWeigher.Raw(h, default, out _powerKind[i]);
         _capacityVcpus[i] = h.Capacity.VCpus;
         _load[i] = h.Load;
         _performance[i] = h.Performance;
+    }
+
+    private int[] Posting(int key, int value)
+    {
+        if (!_postings.TryGetValue((key, value), out var posting))
+        {
+            var values = _tagValues[key];
+            var found = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                found += values[i] == value ? 1 : 0;
+            }
+
+            posting = new int[found];
+            found = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                if (values[i] == value)
+                {
+                    posting[found++] = i;
+                }
+            }
+
+            _postings[(key, value)] = posting;
+        }
+
+        return posting;
     }
 
     private static bool IsOrdinal(IEqualityComparer<string> comparer) =>
@@ -387,5 +458,8 @@ internal sealed class HostIndex
         public bool AffinityRequired { get; set; }
 
         public ulong AffinityMask { get; set; }
+
+        /// <summary>When set, only these slots can pass (those carrying a required tag); else every slot is scanned.</summary>
+        public int[]? Slots { get; set; }
     }
 }

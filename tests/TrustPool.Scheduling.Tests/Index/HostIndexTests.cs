@@ -20,6 +20,23 @@ public class HostIndexTests
     }
 
     [Fact]
+    public void Place_HostTagsReplaced_TagIndexFollows()
+    {
+        var scheduler = new Scheduler();
+        var de = Fixture.Request() with { Tags = [TagRequirement.Parse("country=DE")] };
+        var hosts = new[] { Fixture.Host("a") with { Performance = 200 }, Fixture.Host("b"), Fixture.Host("c") with { Tags = new Dictionary<string, string> { ["country"] = "FR" } } };
+        Assert.Equal("a", scheduler.Place(de, hosts, Fixture.Now).Host);
+        hosts[0] = hosts[0] with { Tags = new Dictionary<string, string> { ["country"] = "FR" } };
+        Assert.Equal("b", scheduler.Place(de, hosts, Fixture.Now).Host);
+        hosts[2] = hosts[2] with { Tags = new Dictionary<string, string> { ["country"] = "DE" }, Performance = 300 };
+        Assert.Equal("c", scheduler.Place(de, hosts, Fixture.Now).Host);
+        Assert.Equal("c", scheduler.Place(de, hosts[1..], Fixture.Now).Host);
+        Assert.Equal("b", scheduler.Place(de, hosts[..2], Fixture.Now).Host);
+        hosts[1] = hosts[1] with { Tags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["COUNTRY"] = "DE" }, Performance = 400 };
+        Assert.Equal("b", scheduler.Place(de, hosts, Fixture.Now).Host);
+    }
+
+    [Fact]
     public void Place_ListShrinksAndGrows_OnlyCurrentHostsCount()
     {
         var scheduler = new Scheduler();

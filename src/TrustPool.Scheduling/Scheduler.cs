@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using TrustPool.Scheduling.Filters;
+using TrustPool.Scheduling.Index;
 using TrustPool.Scheduling.Weighers;
 
 namespace TrustPool.Scheduling;
@@ -9,12 +10,16 @@ namespace TrustPool.Scheduling;
 /// Nova-style filter scheduler over host views: filters (TrustFilter, PoolFilter, AssetTagFilter, CapacityFilter,
 /// AffinityFilter) drop hosts, weighers (PowerWeigher, LoadWeigher, PerformanceWeigher, and TrustPreferenceWeigher for
 /// trust-preferred workloads) rank the rest; equal totals go to the ordinally smaller host name. Pure: no I/O, no
-/// clock of its own; the same input gives the same answer whatever the order of the hosts. Thread-safe.
+/// clock of its own; the same input gives the same answer whatever the order of the hosts. Thread-safe: placements on
+/// one instance are serialised (it keeps a compact index of the last host list it saw, updated by reference comparison,
+/// see <c>Index/HostIndex.cs</c>); use one instance per thread to place in parallel. Host views, and the collections
+/// inside them, must not be mutated once handed over: replace a view with a new instance (<c>with</c>) instead.
 /// </summary>
 public sealed partial class Scheduler
 {
     private readonly SchedulerOptions _options;
     private readonly int _kept;
+    private readonly HostIndex _index = new();
 
     /// <summary>Creates a scheduler with the given weigher multipliers (defaults when null).</summary>
     public Scheduler(SchedulerOptions? options = null)
@@ -50,6 +55,15 @@ public sealed partial class Scheduler
 
     internal PlacementDecision PlaceCore(WorkloadRequest request, IReadOnlyList<HostView> hosts, DateTimeOffset now, int excluded, out int winnerIndex)
     {
+        // The index is this scheduler's working memory, shared between calls: one placement at a time.
+        lock (_index)
+        {
+            return PlaceLocked(request, hosts, now, excluded, out winnerIndex);
+        }
+    }
+
+    private PlacementDecision PlaceLocked(WorkloadRequest request, IReadOnlyList<HostView> hosts, DateTimeOffset now, int excluded, out int winnerIndex)
+    {
         var context = new FilterContext(request, now, hosts, excluded);
         var n = hosts.Count;
         HostView[]? copied = null;
@@ -76,6 +90,8 @@ public sealed partial class Scheduler
         var candidates = ArrayPool<Candidate>.Shared.Rent(Math.Max(1, n));
         try
         {
+            _index.Sync(span);
+            var query = _index.Compile(context, span);
             var count = 0;
             var preferred = request.Trust == TrustRequirement.Preferred;
             var strategy = _options.Load;
@@ -84,17 +100,15 @@ public sealed partial class Scheduler
             MinMax powerScore = default, powerWatts = default, load = default, perf = default, trust = default;
 
             // Pass 1: filters, raw weights, ranges.
-            for (var i = 0; i < span.Length; i++)
+            var index = _index;
+            var passing = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
+            var passed = index.Scan(query, excluded, passing);
+            for (var p = 0; p < passed; p++)
             {
-                var h = span[i];
-                if (i == excluded || !context.PassesAll(h))
-                {
-                    continue;
-                }
-
+                var i = passing[p];
                 ref var c = ref candidates[count++];
                 c.Host = i;
-                c.Power = PowerWeigher.Raw(h, resources, out c.PowerKind);
+                c.Power = index.Power(i, resources.VCpus, out c.PowerKind);
                 if (c.PowerKind == PowerWeigher.Score)
                 {
                     powerScore.Add(c.Power);
@@ -104,17 +118,18 @@ public sealed partial class Scheduler
                     powerWatts.Add(c.Power);
                 }
 
-                c.Load = LoadWeigher.Raw(h, strategy);
+                c.Load = index.Load(i, strategy);
                 load.Add(c.Load);
-                c.Performance = PerformanceWeigher.Raw(h);
+                c.Performance = index.Performance(i);
                 perf.Add(c.Performance);
                 if (preferred)
                 {
-                    c.Trust = TrustPreferenceWeigher.Raw(h, nowTicks);
+                    c.Trust = index.TrustPreference(i, nowTicks);
                     trust.Add(c.Trust);
                 }
             }
 
+            ArrayPool<int>.Shared.Return(passing);
             var rejected = span.Length - count - (excluded >= 0 && excluded < span.Length ? 1 : 0);
             var rejections = new RejectionList(hosts, context, rejected);
             if (count == 0)

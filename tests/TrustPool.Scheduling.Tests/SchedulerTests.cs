@@ -69,6 +69,8 @@ public class SchedulerTests
                 // Oracle: without affinity groups each host passes or fails on its own.
                 var passing = hosts.Where(h => scheduler.Place(r, [h], Fixture.Now).Placed).ToArray();
                 Assert.Equal(hosts.Length - passing.Length, d.Rejections.Count);
+                // Count comes from the host index, the list from the filters on the views: they must agree.
+                Assert.Equal(d.Rejections.Count, d.Rejections.ToList().Count);
                 Assert.Equal(d.Rejections.Count, d.Rejections.Select(x => x.Host).Distinct().Count());
                 Assert.Equal(passing.Length > 0, d.Placed);
                 Assert.Equal(Math.Min(3, passing.Length), d.Candidates.Count);

@@ -62,15 +62,11 @@ internal sealed class FilterContext
 
         AffinityGroup = request.AffinityGroup;
         AntiAffinityGroup = request.AntiAffinityGroup;
-        if (AffinityGroup is not null)
-        {
-            // "If any host runs the group, only those hosts; else any host": one pass before the pipeline.
-            for (var i = 0; i < hosts.Count && !AffinityGroupRunsSomewhere; i++)
-            {
-                AffinityGroupRunsSomewhere = i != excluded && AffinityFilter.RunsGroup(hosts[i], AffinityGroup, anti: false);
-            }
-        }
+        _hosts = hosts;
     }
+
+    private readonly IReadOnlyList<HostView> _hosts;
+    private bool? _affinityGroupRunsSomewhere;
 
     public WorkloadRequest Request { get; }
 
@@ -99,7 +95,34 @@ internal sealed class FilterContext
 
     public string? AntiAffinityGroup { get; }
 
-    public bool AffinityGroupRunsSomewhere { get; }
+    /// <summary>
+    /// "If any host runs the group, only those hosts; else any host": whether any host other than the excluded one
+    /// runs a workload of the affinity group. Set by the host index when it has computed it, else one pass here.
+    /// </summary>
+    public bool AffinityGroupRunsSomewhere
+    {
+        get
+        {
+            if (_affinityGroupRunsSomewhere is { } known)
+            {
+                return known;
+            }
+
+            var runs = false;
+            if (AffinityGroup is not null)
+            {
+                for (var i = 0; i < _hosts.Count && !runs; i++)
+                {
+                    runs = i != Excluded && AffinityFilter.RunsGroup(_hosts[i], AffinityGroup, anti: false);
+                }
+            }
+
+            _affinityGroupRunsSomewhere = runs;
+            return runs;
+        }
+
+        set => _affinityGroupRunsSomewhere = value;
+    }
 
     /// <summary>The host's report is inside its validity window (<c>now &lt; ValidTo</c>).</summary>
     public bool IsValid(HostView host) => host.ValidTo is { } v && NowUtcTicks < v.UtcTicks;

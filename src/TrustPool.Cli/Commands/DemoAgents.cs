@@ -74,18 +74,35 @@ internal sealed class DemoAgents : IAsyncDisposable
         return new DemoAgents(host, vendorCa.Key, vendorCa.Certificate, directory);
     }
 
-    /// <summary>A new host: software TPM with a vendor-signed EK certificate, booted into <paramref name="hardware"/> + <paramref name="os"/>, served at /agents/NAME/.</summary>
-    public DemoHost Add(string name, DemoHardware hardware, DemoOs os, string country)
+    /// <summary>
+    /// The host side of a new host, before any agent runs: a software TPM with an EK certificate signed by
+    /// <paramref name="vendorCa"/>, booted into <paramref name="boot"/> (RSA EK generation: the slow part, run in parallel).
+    /// </summary>
+    public static (SoftwareTpm Tpm, string LogFile) Prepare(string directory, string name, (ECDsa Key, X509Certificate2 Certificate) vendorCa, SimulatedBoot boot)
     {
         var tpm = SoftwareTpm.CreateInMemory();
-        WriteEkCertificate(tpm, _vendorCa, _vendorKey, name);
-        var log = Path.Combine(_directory, name + ".binary_bios_measurements");
-        Measure(tpm, DemoCatalog.Boot(hardware, os), log);
+        try
+        {
+            WriteEkCertificate(tpm, vendorCa.Certificate, vendorCa.Key, name);
+            var log = Path.Combine(directory, name + ".binary_bios_measurements");
+            Measure(tpm, boot, log);
+            return (tpm, log);
+        }
+        catch
+        {
+            tpm.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts serving a prepared host at /agents/NAME/ (the agent owns its TPM from now on).</summary>
+    public DemoHost Add(string name, DemoHardware hardware, DemoOs os, string country, (SoftwareTpm Tpm, string LogFile) prepared)
+    {
         var pathBase = $"/agents/{name}/";
-        _host.AddAgent(pathBase, tpm, name, new AgentOptions { UefiLog = log, DataDirectory = Path.Combine(_directory, "agents") });
+        _host.AddAgent(pathBase, prepared.Tpm, name, new AgentOptions { UefiLog = prepared.LogFile, DataDirectory = Path.Combine(_directory, "agents") });
         return new DemoHost
         {
-            Name = name, Hardware = hardware, Os = os, Country = country, AgentUrl = new Uri(BaseAddress, pathBase), Tpm = tpm, LogFile = log,
+            Name = name, Hardware = hardware, Os = os, Country = country, AgentUrl = new Uri(BaseAddress, pathBase), Tpm = prepared.Tpm, LogFile = prepared.LogFile,
         };
     }
 
@@ -97,27 +114,6 @@ internal sealed class DemoAgents : IAsyncDisposable
     {
         host.Tpm.Reboot();
         Measure(host.Tpm, boot, host.LogFile);
-    }
-
-    /// <summary>A software TPM whose EK certificate no vendor CA the service knows has signed: enrollment must refuse it.</summary>
-    public DemoHost AddRogue(string name)
-    {
-        var (key, ca) = CreateVendorCa(Path.Combine(_directory, "rogue-ca"), "CN=Unknown TPM vendor CA");
-        using (key)
-        using (ca)
-        {
-            var tpm = SoftwareTpm.CreateInMemory();
-            WriteEkCertificate(tpm, ca, key, name);
-            var log = Path.Combine(_directory, name + ".binary_bios_measurements");
-            var boot = DemoCatalog.Boot(DemoCatalog.Hardware[0], DemoCatalog.Os[0]);
-            Measure(tpm, boot, log);
-            var pathBase = $"/agents/{name}/";
-            _host.AddAgent(pathBase, tpm, name, new AgentOptions { UefiLog = log, DataDirectory = Path.Combine(_directory, "agents") });
-            return new DemoHost
-            {
-                Name = name, Hardware = DemoCatalog.Hardware[0], Os = DemoCatalog.Os[0], Country = "DE", AgentUrl = new Uri(BaseAddress, pathBase), Tpm = tpm, LogFile = log,
-            };
-        }
     }
 
     /// <summary>Measured boot: every event of the generated log is extended into the TPM and the log written for the agent to serve.</summary>

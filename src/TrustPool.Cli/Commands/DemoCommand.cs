@@ -24,6 +24,9 @@ internal static class DemoCommand
     private const string EuPool = "eu-trusted";
     private const string AnyPool = "any-trusted";
 
+    /// <summary>A host whose TPM's EK certificate comes from a vendor CA the service does not know.</summary>
+    private const string RogueHost = "rogue-01";
+
     /// <summary>Redirected output is read by scripts and tests: tables get this many columns instead of the 80 Spectre assumes.</summary>
     private const int RedirectedWidth = 200;
 
@@ -58,13 +61,32 @@ internal static class DemoCommand
         {
             var ekCa = Path.Combine(work.FullName, "ek-ca");
             var vendor = DemoAgents.CreateVendorCa(ekCa);
-            await using var service = await DemoService.StartAsync(work.FullName, urls, ekCa);
-            await using var agents = await DemoAgents.StartAsync(work.FullName, service.Server.CaCertificatePath, vendor);
-            var hosts = await Task.WhenAll(Enumerable.Range(1, hostCount).Select(i => Task.Run(() =>
+            // Each TPM's RSA EK and EK certificate are made while the service starts (the slowest part of the set-up).
+            var fleet = Enumerable.Range(1, hostCount).Select(i =>
             {
                 var (hardware, os, country) = DemoCatalog.Assign(i);
-                return agents.Add($"host-{i:00}", hardware, os, country);
-            })));
+                var name = $"host-{i:00}";
+                return (Name: name, Hardware: hardware, Os: os, Country: country,
+                    Tpm: Task.Run(() => DemoAgents.Prepare(work.FullName, name, vendor, DemoCatalog.Boot(hardware, os))));
+            }).ToList();
+            var rogue = Task.Run(() =>
+            {
+                var unknown = DemoAgents.CreateVendorCa(Path.Combine(work.FullName, "unknown-ca"), "CN=Unknown TPM vendor CA");
+                using (unknown.Key)
+                using (unknown.Certificate)
+                {
+                    return DemoAgents.Prepare(work.FullName, RogueHost, unknown, DemoCatalog.Boot(DemoCatalog.Hardware[0], DemoCatalog.Os[0]));
+                }
+            });
+            await using var service = await DemoService.StartAsync(work.FullName, urls, ekCa);
+            await using var agents = await DemoAgents.StartAsync(work.FullName, service.Server.CaCertificatePath, vendor);
+            var hosts = new DemoHost[hostCount];
+            for (var i = 0; i < hostCount; i++)
+            {
+                var f = fleet[i];
+                hosts[i] = agents.Add(f.Name, f.Hardware, f.Os, f.Country, await f.Tpm);
+            }
+
             AnsiConsole.MarkupLine($"attestation service at [bold]{Markup.Escape(Origin(service.Address))}[/] (SQLite in {Markup.Escape(work.FullName)}, attestation on demand).");
             AnsiConsole.MarkupLine($"{hosts.Length} agents at [bold]{Markup.Escape(agents.BaseAddress.ToString())}agents/NAME/[/], mutual TLS with client certificates from the service CA.");
 
@@ -77,7 +99,7 @@ internal static class DemoCommand
             walk.ShowTraits();
             var victim = await walk.TamperAsync();
             var evacuations = await walk.EvacuateAsync(victim);
-            await walk.AttacksAsync(victim);
+            await walk.AttacksAsync(victim, agents.Add(RogueHost, DemoCatalog.Hardware[0], DemoCatalog.Os[0], "DE", await rogue));
 
             AnsiConsole.WriteLine();
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
@@ -85,6 +107,9 @@ internal static class DemoCommand
             if (keep)
             {
                 AnsiConsole.MarkupLine($"service at [bold]{Markup.Escape(Origin(service.Address))}[/] (admin token: {Markup.Escape(service.Server.AdminTokenPath)}), Ctrl+C to stop");
+                AnsiConsole.MarkupLine(Markup.Escape($"  e.g. trustpool host list --server {Origin(service.Address)} --token @{service.Server.AdminTokenPath} --ca-file {service.Server.CaCertificatePath}"));
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  (attestation is on demand: a report expires {service.Server.Context.Options.ReportValiditySeconds} s after it was made unless the host is attested again)"));
                 await WaitForStopAsync();
             }
 
@@ -350,7 +375,7 @@ internal static class DemoCommand
                 _placements.Add(p);
                 var rejections = p["decision"]?["rejections"]?.AsArray() ?? [];
                 var filtered = rejections.GroupBy(r => Str(r!, "filter")).Select(g => $"{g.Count()} by {g.Key}");
-                table.AddRow(Str(p, "workload"), Markup.Escape(Asks(w)), Str(p, "host"), Short(Str(p, "reportId")), Markup.Escape(string.Join(", ", filtered)));
+                table.AddRow(Str(p, "workload"), Markup.Escape(Asks(w)), Str(p, "host"), Short(Str(p, "reportId")), rejections.Count == 0 ? "-" : Markup.Escape(string.Join(", ", filtered)));
             }
 
             AnsiConsole.Write(table);
@@ -429,10 +454,9 @@ internal static class DemoCommand
         }
 
         /// <summary>Attacks that need no proxy: a TPM from an unknown vendor, and a trust report edited after signing.</summary>
-        public async Task AttacksAsync(DemoHost victim)
+        public async Task AttacksAsync(DemoHost victim, DemoHost rogue)
         {
             Section("9. attacks");
-            var rogue = agents.AddRogue("rogue-01");
             try
             {
                 await api.PostAsync("v1/hosts", new JsonObject

@@ -12,19 +12,16 @@ namespace TrustPool.Cli.Commands;
 /// </summary>
 internal sealed class DemoService : IAsyncDisposable
 {
-    private DemoService(ServerHost server, ServiceClient api, string adminToken)
+    private DemoService(ServerHost server, ServiceClient api)
     {
         Server = server;
         Api = api;
-        AdminToken = adminToken;
     }
 
     public ServerHost Server { get; }
 
     /// <summary>The admin's HTTPS client; refusals throw <see cref="ServiceRefusedException"/> with the problem.</summary>
     public ServiceClient Api { get; }
-
-    public string AdminToken { get; }
 
     public Uri Address => Server.Addresses[0];
 
@@ -46,7 +43,7 @@ internal sealed class DemoService : IAsyncDisposable
         try
         {
             var token = (await File.ReadAllTextAsync(server.AdminTokenPath)).Trim();
-            return new DemoService(server, ServiceClient.Create(server.Addresses[0], token, server.CaCertificatePath), token);
+            return new DemoService(server, ServiceClient.Create(server.Addresses[0], token, server.CaCertificatePath));
         }
         catch
         {

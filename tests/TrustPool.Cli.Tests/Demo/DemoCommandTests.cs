@@ -7,7 +7,6 @@ namespace TrustPool.Cli.Tests.Demo;
 /// `trustpool demo` runs the real service in-process and tells the whole story over its HTTPS API: enrollment, baselines,
 /// pools, attestation, placements, traits, a tampered host caught with the PCR and the event, the evacuation plan.
 /// </summary>
-[Trait("Category", "Integration")]
 public class DemoCommandTests
 {
     private static readonly string s_dll = Path.Combine(AppContext.BaseDirectory, "trustpool.dll");

@@ -264,6 +264,7 @@ internal static class DemoCommand
                 await ImportAsync(hosts.First(h => h.Os == os), "os", os.Baseline);
             }
 
+            var osRows = new List<string[]>();
             // The uefi template puts PCR 4 (boot manager code) in "platform", but PCR 4 measures the boot loader and kernel
             // images, which come with the OS here: the os baselines take it (from their reference host), the platform ones drop it.
             foreach (var os in DemoCatalog.Os)
@@ -279,7 +280,7 @@ internal static class DemoCommand
                 var pcrs = Pcrs(doc).Select(x => x.DeepClone()).Concat(pcr4.Select(x => x.DeepClone()));
                 doc["pcrs"] = new JsonArray([.. pcrs]);
                 var saved = await api.PutAsync($"v1/baselines/{os.Baseline}", doc);
-                table.AddRow(os.Baseline, "os", reference.Name, Markup.Escape(os.Name), $"{Indices(doc)} (v{Str(saved, "version")})");
+                osRows.Add([os.Baseline, "os", reference.Name, Markup.Escape(os.Name), $"{Indices(doc)} (v{Str(saved, "version")})"]);
             }
 
             foreach (var hw in DemoCatalog.Hardware)
@@ -288,6 +289,11 @@ internal static class DemoCommand
                 doc["pcrs"] = new JsonArray([.. Pcrs(doc).Where(x => Int(x, "index") != 4).Select(x => x.DeepClone())]);
                 var saved = await api.PutAsync($"v1/baselines/{hw.Baseline}", doc);
                 table.AddRow(hw.Baseline, "platform", Str(doc, "fromHost"), Markup.Escape(hw.Name), $"{Indices(doc)} (v{Str(saved, "version")})");
+            }
+
+            foreach (var row in osRows)
+            {
+                table.AddRow(row);
             }
 
             AnsiConsole.Write(table);

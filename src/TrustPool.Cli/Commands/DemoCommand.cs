@@ -1,192 +1,557 @@
+using System.Buffers.Text;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Security.Cryptography;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
 using Spectre.Console;
-using TrustPool.Evidence.Replay;
-using TrustPool.Evidence.Uefi;
-using TrustPool.Tpm;
-using TrustPool.Tpm.Client;
-using TrustPool.Tpm.Credentials;
-using TrustPool.Tpm.Quotes;
-using TrustPool.Tpm.Software;
-using TrustPool.Tpm.Structures;
-using TpmPcrValues = TrustPool.Tpm.Structures.PcrValues;
+using TrustPool.Cli.Commands.Admin;
+using TrustPool.Server.OpenStack;
 
 namespace TrustPool.Cli.Commands;
 
 /// <summary>
-/// <c>trustpool demo</c>: the all-in-one walk-through on embedded defaults (software TPMs, no network).
-/// A simulated host boots, proves its AK lives beside its EK, is attested against a golden baseline, then
-/// boots a tampered firmware and is caught, with the PCR and the first differing event named.
+/// <c>trustpool demo [--hosts N] [--keep] [--urls URL]</c>: the all-in-one walk-through on the real attestation service,
+/// in one process on loopback. Software TPM hosts (two hardware models x two OS versions, DE and FR) are enrolled,
+/// baselined, pooled, attested and scheduled on; one host that runs a trust-required workload is tampered, caught with
+/// the PCR and the first differing event, and its workloads get an evacuation plan. The demo talks to the service only
+/// over its HTTPS API with the admin token, as an operator would.
 /// </summary>
 internal static class DemoCommand
 {
-    private static readonly PcrSelection s_bootPcrs = PcrSelection.Single(TpmAlgorithmId.Sha256, Enumerable.Range(0, 10));
+    private const string EuPool = "eu-trusted";
+    private const string AnyPool = "any-trusted";
+
+    /// <summary>A host whose TPM's EK certificate comes from a vendor CA the service does not know.</summary>
+    private const string RogueHost = "rogue-01";
+
+    /// <summary>Redirected output is read by scripts and tests: tables get this many columns instead of the 80 Spectre assumes.</summary>
+    private const int RedirectedWidth = 200;
 
     public static Command Create()
     {
-        var hosts = new Option<int>("--hosts") { Description = "Number of simulated hosts", DefaultValueFactory = _ => 3 };
-        var cmd = new Command("demo", "All-in-one demo: software TPM hosts boot, are attested, one is tampered and caught.") { hosts };
-        cmd.SetAction(p => CliSupport.Run(() => RunAsync(p.GetValue(hosts)).GetAwaiter().GetResult()));
+        var hosts = new Option<int>("--hosts") { Description = "Number of simulated hosts (2..64)", DefaultValueFactory = _ => 6 };
+        var keep = new Option<bool>("--keep") { Description = "Keep the service running after the walk-through, until Ctrl+C" };
+        var urls = new Option<string>("--urls") { Description = "Where the service listens (loopback only)", DefaultValueFactory = _ => "https://127.0.0.1:0" };
+        var cmd = new Command("demo", "All-in-one demo on the real service: software TPM hosts are enrolled, attested and scheduled on; one is tampered and caught.")
+        {
+            hosts, keep, urls,
+        };
+        cmd.SetAction(p => CliSupport.Run(() => RunAsync(p.GetValue(hosts), p.GetValue(keep), p.GetValue(urls)!).GetAwaiter().GetResult()));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(int hostCount)
+    private static async Task<int> RunAsync(int hostCount, bool keep, string urls)
     {
         if (hostCount is < 2 or > 64)
         {
             throw new CliUsageException("--hosts must be 2..64 (one host is tampered, the others stay trusted)");
         }
 
+        CheckLoopback(urls);
+        ConfigureConsole();
         var total = Stopwatch.StartNew();
-        AnsiConsole.MarkupLine("[bold]TrustPool demo[/]: software TPMs on this machine, nothing leaves loopback.");
+        AnsiConsole.MarkupLine("[bold]TrustPool demo[/]: the attestation service, its agents and software TPMs in this process; nothing leaves loopback.");
         AnsiConsole.MarkupLine("[yellow]warning:[/] the TPM backend is a simulator (software TPM); never use it for production trust.");
-        AnsiConsole.WriteLine();
 
         var work = Directory.CreateTempSubdirectory("trustpool-demo-");
-        await using var agents = await DemoAgents.StartAsync(work.FullName);
-        var golden = new SimulatedBoot();
-        var hosts = new List<DemoHost>();
-        for (var i = 1; i <= hostCount; i++)
+        try
         {
-            hosts.Add(DemoHost.Boot($"host-{i:00}", golden, agents, work.FullName));
-        }
-
-        AnsiConsole.MarkupLine($"{hosts.Count} agents (software TPMs) listening on [bold]{Markup.Escape(agents.BaseAddress.ToString())}agents/NAME/[/], mutual TLS with a demo service CA.");
-
-        // 1. The boot chain of the first host, as its event log tells it.
-        Section("1. host-01 boots: firmware, boot loader and kernel are measured into PCRs 0-9");
-        var chain = new Table().AddColumns("#", "PCR", "event", "what was measured", "sha256");
-        foreach (var e in hosts[0].Log.Events)
-        {
-            if (e.EventType == TcgEventType.NoAction)
+            var ekCa = Path.Combine(work.FullName, "ek-ca");
+            var vendor = DemoAgents.CreateVendorCa(ekCa);
+            // Each TPM's RSA EK and EK certificate are made while the service starts (the slowest part of the set-up).
+            var fleet = Enumerable.Range(1, hostCount).Select(i =>
             {
-                continue;
+                var (hardware, os, country) = DemoCatalog.Assign(i);
+                var name = $"host-{i:00}";
+                return (Name: name, Hardware: hardware, Os: os, Country: country,
+                    Tpm: Task.Run(() => DemoAgents.Prepare(work.FullName, name, vendor, DemoCatalog.Boot(hardware, os))));
+            }).ToList();
+            var rogue = Task.Run(() =>
+            {
+                var unknown = DemoAgents.CreateVendorCa(Path.Combine(work.FullName, "unknown-ca"), "CN=Unknown TPM vendor CA");
+                using (unknown.Key)
+                using (unknown.Certificate)
+                {
+                    return DemoAgents.Prepare(work.FullName, RogueHost, unknown, DemoCatalog.Boot(DemoCatalog.Hardware[0], DemoCatalog.Os[0]));
+                }
+            });
+            await using var service = await DemoService.StartAsync(work.FullName, urls, ekCa);
+            await using var agents = await DemoAgents.StartAsync(work.FullName, service.Server.CaCertificatePath, vendor);
+            var hosts = new DemoHost[hostCount];
+            for (var i = 0; i < hostCount; i++)
+            {
+                var f = fleet[i];
+                hosts[i] = agents.Add(f.Name, f.Hardware, f.Os, f.Country, await f.Tpm);
             }
 
-            var what = TcgEventDecoder.TryDecode(e, hosts[0].Log.UintnBytes, out _)?.ToString() ?? "";
-            chain.AddRow(e.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), e.PcrIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(e.TypeName), Markup.Escape(Shorten(what, 40)), Short(e.Digest(TpmAlgorithmId.Sha256), 8));
-        }
+            AnsiConsole.MarkupLine($"attestation service at [bold]{Markup.Escape(Origin(service.Address))}[/] (SQLite in {Markup.Escape(work.FullName)}, attestation on demand).");
+            AnsiConsole.MarkupLine($"{hosts.Length} agents at [bold]{Markup.Escape(agents.BaseAddress.ToString())}agents/NAME/[/], mutual TLS with client certificates from the service CA.");
 
-        AnsiConsole.Write(chain);
+            var walk = new Walkthrough(service.Api, agents, hosts);
+            await walk.EnrollAsync();
+            await walk.ImportBaselinesAsync();
+            await walk.CreatePoolsAsync();
+            await walk.AttestAllAsync();
+            await walk.PlaceAsync();
+            walk.ShowTraits();
+            var victim = await walk.TamperAsync();
+            var evacuations = await walk.EvacuateAsync(victim);
+            await walk.AttacksAsync(victim, agents.Add(RogueHost, DemoCatalog.Hardware[0], DemoCatalog.Os[0], "DE", await rogue));
 
-        // 2. Enrollment over HTTPS: identity, then the AK is proven to live in the same TPM as the EK.
-        Section("2. enrollment: GET /v1/identity, then MakeCredential / ActivateCredential binds the AK to the EK");
-        var ids = new Table().AddColumns("host", "agent TLS fingerprint", "EK (RSA 2048) name", "AK (ECC P-256) name", "credential");
-        foreach (var h in hosts)
-        {
-            var ok = await h.EnrollAsync(agents);
-            ids.AddRow(h.Name, Short(Convert.FromHexString(h.TlsFingerprint)), Short(h.EkPublic.Name), Short(h.AkKey!.Name), ok ? "[green]activated[/]" : "[red]FAILED[/]");
-            if (!ok)
+            AnsiConsole.WriteLine();
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]demo complete[/] in {total.Elapsed.TotalSeconds:0.0} s: {hosts.Length - 1} trusted, 1 untrusted ({victim.Name}); {evacuations} workload(s) to evacuate."));
+            if (keep)
             {
-                throw new InvalidOperationException($"{h.Name}: credential activation returned the wrong secret");
+                AnsiConsole.MarkupLine($"service at [bold]{Markup.Escape(Origin(service.Address))}[/] (admin token: {Markup.Escape(service.Server.AdminTokenPath)}), Ctrl+C to stop");
+                AnsiConsole.MarkupLine(Markup.Escape($"  e.g. trustpool host list --server {Origin(service.Address)} --token @{service.Server.AdminTokenPath} --ca-file {service.Server.CaCertificatePath}"));
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  (attestation is on demand: a report expires {service.Server.Context.Options.ReportValiditySeconds} s after it was made unless the host is attested again)"));
+                await WaitForStopAsync();
+            }
+
+            return Program.ExitOk;
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
             }
         }
-
-        AnsiConsole.Write(ids);
-
-        // 3. Attestation: fresh nonce, quote, verify, replay the log; the first verified quote becomes the baseline.
-        Section("3. attestation: nonce -> quote -> verify signature, nonce, PCR digest -> replay the event log");
-        var (baseline, firstQuote) = await hosts[0].AttestAsync(agents);
-        var golden0 = baseline.VerifiedPcrs!;
-        var results = new Table().AddColumns("host", "quote", "event log", "baseline", "trust");
-        foreach (var h in hosts)
-        {
-            var v = h == hosts[0] ? baseline : (await h.AttestAsync(agents)).Result;
-            var verdict = Judge(h, v, golden0, hosts[0].Log);
-            results.AddRow(h.Name, v.IsValid ? "[green]valid[/]" : $"[red]{v.Fault!.Code}[/]", verdict.LogOk ? "[green]replays[/]" : "[red]does not replay[/]",
-                verdict.Differences.Count == 0 ? "[green]matches[/]" : $"[red]{verdict.Differences.Count} PCR(s) differ[/]", TrustText(verdict.Trusted));
-        }
-
-        AnsiConsole.Write(results);
-        var baselineTable = new Table().AddColumns("PCR", "baseline sha256 (golden values from host-01)");
-        foreach (var (_, index, value) in golden0.All())
-        {
-            baselineTable.AddRow(index.ToString(System.Globalization.CultureInfo.InvariantCulture), Convert.ToHexStringLower(value));
-        }
-
-        AnsiConsole.Write(baselineTable);
-
-        // 4. Attacks that must fail: a replayed quote and a quote signed by a foreign key.
-        Section("4. attacks: replaying an old quote, and a quote from a key that was never enrolled");
-        var replayed = QuoteVerifier.Verify(hosts[0].AkKey!, firstQuote.Attest, firstQuote.Signature, firstQuote.Pcrs,
-            RandomNumberGenerator.GetBytes(32), s_bootPcrs);
-        AnsiConsole.MarkupLine($"replayed quote with a new nonce: [red]{Markup.Escape(replayed.Fault?.ToString() ?? "accepted?!")}[/]");
-        using (var rogue = SoftwareTpm.CreateInMemory())
-        {
-            var rogueAk = rogue.CreateAk(TpmKeyAlgorithm.EccP256);
-            var nonce = RandomNumberGenerator.GetBytes(32);
-            var q = rogue.Quote(rogueAk.Handle, nonce, s_bootPcrs);
-            var forged = QuoteVerifier.Verify(hosts[0].AkKey!, q.Attest, q.Signature, rogue.ReadPcrs(s_bootPcrs), nonce, s_bootPcrs);
-            AnsiConsole.MarkupLine($"quote signed by an unenrolled AK: [red]{Markup.Escape(forged.Fault?.ToString() ?? "accepted?!")}[/]");
-            if (replayed.IsValid || forged.IsValid)
-            {
-                throw new InvalidOperationException("an attack quote was accepted");
-            }
-        }
-
-        // 5. Tamper: the last host reboots with a modified firmware volume (one measurement changed).
-        var victim = hosts[^1];
-        Section($"5. tamper: {victim.Name} reboots with a modified firmware image");
-        victim.Reboot(golden with { FirmwareVolume = "simulated firmware volume, with an implant"u8.ToArray() });
-        var (tampered, _) = await victim.AttestAsync(agents);
-        var judged = Judge(victim, tampered, golden0, hosts[0].Log);
-        AnsiConsole.MarkupLine($"quote: {(tampered.IsValid ? "[green]valid[/] (the TPM is honest: it reports what booted)" : "[red]" + Markup.Escape(tampered.Fault!.ToString()) + "[/]")}");
-        foreach (var d in judged.Differences)
-        {
-            AnsiConsole.MarkupLine($"[red]UNTRUSTED[/] {Markup.Escape(d)}");
-        }
-
-        if (judged.Trusted || judged.Differences.Count == 0)
-        {
-            throw new InvalidOperationException("the tampered host was not caught");
-        }
-
-        AnsiConsole.WriteLine();
-        AnsiConsole.MarkupLine($"[bold]demo complete[/] in {total.Elapsed.TotalSeconds:0.0} s: {hosts.Count - 1} trusted, 1 untrusted ({victim.Name}).");
-        foreach (var h in hosts)
-        {
-            h.Dispose();
-        }
-
-        return Program.ExitOk;
     }
 
-    private sealed record Verdict(bool LogOk, List<string> Differences)
+    /// <summary>The demo's service and agents have throw-away keys and an admin token on disk: they stay on loopback.</summary>
+    private static void CheckLoopback(string urls)
     {
-        public bool Trusted => LogOk && Differences.Count == 0;
-    }
-
-    /// <summary>Trust needs a valid quote, a log that replays to the quoted PCRs, and quoted PCRs equal to the baseline.</summary>
-    private static Verdict Judge(DemoHost host, QuoteVerification quote, TpmPcrValues golden, TcgEventLog goldenLog)
-    {
-        if (!quote.IsValid)
+        foreach (var u in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            return new Verdict(false, [quote.Fault!.ToString()]);
-        }
-
-        var logOk = host.ReceivedLog is { } received && EventLogVerifier.Verify(received, quote.VerifiedPcrs!).Matches;
-        var differences = new List<string>();
-        // Name the differing event only from a log that replays to the verified quote: an unverified log proves nothing.
-        var againstGolden = logOk ? EventLogVerifier.Verify(host.ReceivedLog!, golden, goldenLog) : null;
-        foreach (var (bank, index, value) in quote.VerifiedPcrs!.All())
-        {
-            var expected = golden.Get(bank, index);
-            if (expected.AsSpan().SequenceEqual(value))
+            if (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
             {
-                continue;
+                throw new CliUsageException($"--urls '{u}' is not an https URL");
             }
 
-            var m = againstGolden?.Mismatches.FirstOrDefault(x => x.Bank == bank && x.Index == index);
-            var ev = m?.FirstDivergingEvent is { } e ? $"; first differing event #{e.Number} {e.TypeName}" : "";
-            differences.Add($"PCR[{index}] {TpmHash.Name(bank)} expected {Short(expected)} got {Short(value)}{ev}");
+            if (!(uri.IsLoopback && (uri.Host == "localhost" || IPAddress.TryParse(uri.Host.Trim('[', ']'), out _))))
+            {
+                throw new CliUsageException($"--urls '{u}': the demo listens on loopback only (127.0.0.1, [::1] or localhost)");
+            }
         }
-
-        return new Verdict(logOk, differences);
     }
 
-    private static string TrustText(bool trusted) => trusted ? "[green]trusted[/]" : "[red]untrusted[/]";
+    /// <summary>
+    /// Spectre.Console decides ANSI support from TERM alone on Linux (not from whether stdout is a terminal), so piped
+    /// output would still carry escape codes and the progress bar's redraws: when stdout is redirected the demo writes
+    /// plain text, no colours, no live widgets, at a fixed width.
+    /// </summary>
+    private static void ConfigureConsole()
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            return;
+        }
+
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(Console.Out),
+        });
+        AnsiConsole.Profile.Width = RedirectedWidth;
+    }
+
+    private static async Task WaitForStopAsync()
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static string Origin(Uri u) => $"{u.Scheme}://{u.Authority}";
+
+    /// <summary>The walk-through's steps, each one HTTPS request after another to the service's /v1 API.</summary>
+    private sealed class Walkthrough(ServiceClient api, DemoAgents agents, DemoHost[] hosts)
+    {
+        private readonly Dictionary<string, JsonNode> _reports = new(StringComparer.Ordinal);
+        private readonly List<JsonNode> _placements = [];
+
+        public async Task EnrollAsync()
+        {
+            Section("1. enroll: POST /v1/hosts; the service checks each EK certificate against the vendor CA and proves the AK lives beside the EK");
+            var enrolled = new System.Collections.Concurrent.ConcurrentDictionary<string, JsonNode>(StringComparer.Ordinal);
+            async Task One(DemoHost h)
+            {
+                enrolled[h.Name] = await api.PostAsync("v1/hosts", new JsonObject
+                {
+                    ["name"] = h.Name,
+                    ["agentUrl"] = h.AgentUrl.ToString(),
+                    ["agentCertFingerprint"] = agents.TlsFingerprint,
+                    ["tags"] = new JsonObject { ["country"] = h.Country },
+                });
+            }
+
+            // Enrollment waits on the agents' TPMs (RSA EK decryption): a few at a time keeps both sides busy.
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = 4 };
+            if (AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("enrolling", maxValue: hosts.Length);
+                    await Parallel.ForEachAsync(hosts, parallel, async (h, _) =>
+                    {
+                        await One(h);
+                        task.Increment(1);
+                    });
+                });
+            }
+            else
+            {
+                await Parallel.ForEachAsync(hosts, parallel, async (h, _) => await One(h));
+            }
+
+            var table = new Table().AddColumns("host", "hardware", "OS", "tags", "EK certificate", "AK name", "state");
+            foreach (var h in hosts)
+            {
+                var e = enrolled[h.Name];
+                table.AddRow(h.Name, Markup.Escape(h.Hardware.Name), Markup.Escape(h.Os.Name), $"country={h.Country}",
+                    Str(e, "ekCertificate") == "true" ? $"demo vendor CA (EK trust {Str(e, "ekTrust")})" : "none",
+                    Str(e, "akName")[..12] + "..", Str(e, "state") == "enrolled" ? "[green]enrolled[/]" : $"[red]{Markup.Escape(Str(e, "state"))}[/]");
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        public async Task ImportBaselinesAsync()
+        {
+            Section("2. baselines: POST /v1/baselines/import from one reference host per hardware model (platform) and per OS version (os)");
+            var table = new Table().AddColumns("baseline", "kind", "from host", "for", "PCRs");
+            var platformOf = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+            foreach (var hw in DemoCatalog.Hardware)
+            {
+                var reference = hosts.First(h => h.Hardware == hw);
+                await ImportAsync(reference, "platform", hw.Baseline);
+                platformOf[reference.Name] = await api.GetAsync($"v1/baselines/{hw.Baseline}");
+            }
+
+            foreach (var os in DemoCatalog.Os)
+            {
+                await ImportAsync(hosts.First(h => h.Os == os), "os", os.Baseline);
+            }
+
+            var osRows = new List<string[]>();
+            // The uefi template puts PCR 4 (boot manager code) in "platform", but PCR 4 measures the boot loader and kernel
+            // images, which come with the OS here: the os baselines take it (from their reference host), the platform ones drop it.
+            foreach (var os in DemoCatalog.Os)
+            {
+                var reference = hosts.First(h => h.Os == os);
+                var pcr4 = platformOf.TryGetValue(reference.Name, out var p) ? Pcrs(p).Where(x => Int(x, "index") == 4).ToList() : [];
+                if (pcr4.Count == 0)
+                {
+                    throw new InvalidOperationException($"no platform baseline from {reference.Name} to take PCR 4 of {os.Baseline} from");
+                }
+
+                var doc = (await api.GetAsync($"v1/baselines/{os.Baseline}")).AsObject();
+                var pcrs = Pcrs(doc).Select(x => x.DeepClone()).Concat(pcr4.Select(x => x.DeepClone()));
+                doc["pcrs"] = new JsonArray([.. pcrs]);
+                var saved = await api.PutAsync($"v1/baselines/{os.Baseline}", doc);
+                osRows.Add([os.Baseline, "os", reference.Name, Markup.Escape(os.Name), $"{Indices(doc)} (v{Str(saved, "version")})"]);
+            }
+
+            foreach (var hw in DemoCatalog.Hardware)
+            {
+                var doc = platformOf[hosts.First(h => h.Hardware == hw).Name].AsObject();
+                doc["pcrs"] = new JsonArray([.. Pcrs(doc).Where(x => Int(x, "index") != 4).Select(x => x.DeepClone())]);
+                var saved = await api.PutAsync($"v1/baselines/{hw.Baseline}", doc);
+                table.AddRow(hw.Baseline, "platform", Str(doc, "fromHost"), Markup.Escape(hw.Name), $"{Indices(doc)} (v{Str(saved, "version")})");
+            }
+
+            foreach (var row in osRows)
+            {
+                table.AddRow(row);
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine("PCR 4 (boot loader and kernel images) moved from the platform to the os baselines: PUT /v1/baselines/NAME makes version 2.");
+        }
+
+        private async Task ImportAsync(DemoHost reference, string kind, string name) =>
+            await api.PostAsync("v1/baselines/import", new JsonObject { ["fromHost"] = reference.Name, ["kinds"] = new JsonArray(kind), ["name"] = name });
+
+        public async Task CreatePoolsAsync()
+        {
+            Section("3. pools: POST /v1/pools");
+            var platforms = DemoCatalog.Hardware.Select(h => h.Baseline).ToArray();
+            var oses = DemoCatalog.Os.Select(o => o.Baseline).ToArray();
+            var table = new Table().AddColumns("pool", "platform (any of)", "os (any of)", "tags");
+            foreach (var (name, country) in new[] { (EuPool, "DE"), (AnyPool, (string?)null) })
+            {
+                var tags = new JsonObject();
+                if (country is not null)
+                {
+                    tags["country"] = country;
+                }
+
+                await api.PostAsync("v1/pools", new JsonObject
+                {
+                    ["name"] = name,
+                    ["require"] = new JsonObject
+                    {
+                        ["platform"] = new JsonArray([.. platforms.Select(p => (JsonNode)p)]),
+                        ["os"] = new JsonArray([.. oses.Select(o => (JsonNode)o)]),
+                        ["tags"] = tags,
+                    },
+                });
+                table.AddRow(name, string.Join(", ", platforms), string.Join(", ", oses), country is null ? "-" : $"country={country}");
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        public async Task AttestAllAsync()
+        {
+            Section("4. attest: POST /v1/hosts/NAME/attest (nonce, quote, verify, replay the event log, evaluate against the pools)");
+            var reports = new System.Collections.Concurrent.ConcurrentDictionary<string, JsonNode>(StringComparer.Ordinal);
+            await Parallel.ForEachAsync(hosts, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+                async (h, _) => reports[h.Name] = await api.PostAsync($"v1/hosts/{h.Name}/attest", null));
+            var table = new Table().AddColumns("host", "trust", "pools trusted in", "reason");
+            foreach (var h in hosts)
+            {
+                var r = _reports[h.Name] = reports[h.Name];
+                table.AddRow(h.Name, Trust(r), string.Join(", ", TrustedPools(r)), Markup.Escape(Reason(r)));
+            }
+
+            AnsiConsole.Write(table);
+            if (hosts.FirstOrDefault(h => Str(_reports[h.Name], "trust") != "trusted") is { } bad)
+            {
+                throw new InvalidOperationException($"{bad.Name} should be trusted: {Reason(_reports[bad.Name])}");
+            }
+        }
+
+        public async Task PlaceAsync()
+        {
+            Section("5. schedule: PUT /v1/hosts/NAME/inventory, then POST /v1/placements");
+            for (var i = 0; i < hosts.Length; i++)
+            {
+                await api.PutAsync($"v1/hosts/{hosts[i].Name}/inventory", new JsonObject
+                {
+                    ["vcpus"] = 16, ["memoryMb"] = 65536, ["diskGb"] = 500, ["idleWatts"] = 80 + (10 * (i % 3)), ["peakWatts"] = 350,
+                    ["load"] = 0.05 * (i % 4), ["performance"] = 1.0,
+                });
+            }
+
+            var workloads = new[]
+            {
+                Workload("payments-db", 8, "required", [EuPool], ["country=DE"]),
+                Workload("payments-api-1", 2, "required", [], ["country=DE"], antiAffinity: "payments-api"),
+                Workload("payments-api-2", 2, "required", [], ["country=DE"], antiAffinity: "payments-api"),
+                Workload("ledger", 4, "required", [EuPool], ["country=DE"]),
+                Workload("ci-runner", 4, "required", [AnyPool], []),
+                Workload("batch-report", 2, "preferred", [], []),
+            };
+            var table = new Table().AddColumns("workload", "asks for", "host", "report relied on", "hosts filtered out");
+            foreach (var w in workloads)
+            {
+                var p = await api.PostAsync("v1/placements", w);
+                _placements.Add(p);
+                var rejections = p["decision"]?["rejections"]?.AsArray() ?? [];
+                var filtered = rejections.GroupBy(r => Str(r!, "filter")).Select(g => $"{g.Count()} by {g.Key}");
+                table.AddRow(Str(p, "workload"), Markup.Escape(Asks(w)), Str(p, "host"), Short(Str(p, "reportId")), rejections.Count == 0 ? "-" : Markup.Escape(string.Join(", ", filtered)));
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        public void ShowTraits()
+        {
+            Section("6. OpenStack Placement traits per host");
+            AnsiConsole.MarkupLine("what [bold]trustpool server --openstack-placement URL[/] would set on each host's resource provider (no OpenStack here: nothing is sent):");
+            var table = new Table().AddColumns("host", "traits");
+            foreach (var h in hosts)
+            {
+                var r = _reports[h.Name];
+                var traits = PlacementTraits.Desired(Str(r, "trust") == "trusted", h.Tags, TrustedPools(r));
+                table.AddRow(h.Name, string.Join(" ", traits));
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        /// <summary>Picks a host running a trust-required workload, reboots it with an implant in its firmware and re-attests it.</summary>
+        public async Task<DemoHost> TamperAsync()
+        {
+            // Prefer the first hardware model: the pools list its baseline first, which is the one faults are reported against.
+            var victim = hosts
+                .Where(h => _placements.Any(p => Str(p, "host") == h.Name && Str(p["request"]!, "trust") == "required"))
+                .OrderBy(h => h.Hardware == DemoCatalog.Hardware[0] ? 0 : 1)
+                .ThenByDescending(h => _placements.Count(p => Str(p, "host") == h.Name))
+                .First();
+            Section($"7. tamper: {victim.Name} reboots with a modified firmware volume, then POST /v1/hosts/{victim.Name}/attest");
+            DemoAgents.Reboot(victim, DemoCatalog.Tampered(victim.Hardware, victim.Os));
+            var r = _reports[victim.Name] = await api.PostAsync($"v1/hosts/{victim.Name}/attest", null);
+            if (Str(r, "trust") != "untrusted")
+            {
+                throw new InvalidOperationException($"the tampered host {victim.Name} was not caught: {Str(r, "trust")}");
+            }
+
+            var evidence = (r["faults"]?.AsArray() ?? []).All(f => Str(f!, "code") == "NoPoolMatched");
+            AnsiConsole.MarkupLine(evidence
+                ? "quote, nonce and event log: [green]verified[/] (the TPM is honest: it reports what booted)"
+                : $"evidence: [red]{Markup.Escape(Reason(r))}[/]");
+            var shown = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (rule, fault) in RuleFaults(r))
+            {
+                var line = $"{Str(fault, "message")} ({Str(rule, "rule")} baseline {Str(rule, "baseline")} v{Str(rule, "baselineVersion")})";
+                if (Str(fault, "code") == "PcrMismatch" && shown.Add(line))
+                {
+                    AnsiConsole.MarkupLine($"[red]UNTRUSTED[/] {victim.Name}: {Markup.Escape(line)}");
+                }
+            }
+
+            var traits = PlacementTraits.Desired(false, victim.Tags, TrustedPools(r));
+            AnsiConsole.MarkupLine($"report {Short(Str(r, "id"))} (signed): trusted in no pool; Placement traits now: {(traits.Count == 0 ? "none (every CUSTOM_TRUSTPOOL_* trait removed)" : string.Join(" ", traits))}");
+            return victim;
+        }
+
+        public async Task<int> EvacuateAsync(DemoHost victim)
+        {
+            Section("8. evacuation plan: GET /v1/evacuations");
+            var plan = await api.GetAsync("v1/evacuations");
+            var items = plan["items"]?.AsArray() ?? [];
+            var table = new Table().AddColumns("workload", "from", "to", "report relied on", "why");
+            foreach (var i in items)
+            {
+                var to = i!["proposedHost"] is null ? $"[red]no host[/]: {Markup.Escape(Str(i, "problem"))}" : Str(i, "proposedHost");
+                table.AddRow(Str(i, "workload"), Str(i, "sourceHost"), to, i["proposedReportId"] is null ? "-" : Short(Str(i, "proposedReportId")), Markup.Escape(Str(i, "why")));
+            }
+
+            AnsiConsole.Write(table);
+            if (!items.Any(i => Str(i!, "sourceHost") == victim.Name))
+            {
+                throw new InvalidOperationException($"the evacuation plan does not move anything off {victim.Name}");
+            }
+
+            return items.Count;
+        }
+
+        /// <summary>Attacks that need no proxy: a TPM from an unknown vendor, and a trust report edited after signing.</summary>
+        public async Task AttacksAsync(DemoHost victim, DemoHost rogue)
+        {
+            Section("9. attacks");
+            try
+            {
+                await api.PostAsync("v1/hosts", new JsonObject
+                {
+                    ["name"] = rogue.Name, ["agentUrl"] = rogue.AgentUrl.ToString(), ["agentCertFingerprint"] = agents.TlsFingerprint,
+                    ["tags"] = new JsonObject { ["country"] = "DE" },
+                });
+                throw new InvalidOperationException("a TPM with an EK certificate from an unknown vendor CA was enrolled");
+            }
+            catch (ServiceRefusedException e)
+            {
+                AnsiConsole.MarkupLine($"enroll a TPM whose EK certificate is from an unknown vendor CA: [red]refused[/] ({Markup.Escape(e.Message)})");
+            }
+
+            // The signed report of the tampered host, its payload edited to say "trusted": the signature no longer verifies.
+            var jws = Str(_reports[victim.Name], "jws").Split('.');
+            var payload = JsonNode.Parse(Base64Url.DecodeFromChars(jws[1]))!.AsObject();
+            payload["trust"] = "trusted";
+            var forged = $"{jws[0]}.{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString()))}.{jws[2]}";
+            var verdict = await api.PostAsync("v1/reports/verify", new JsonObject { ["jws"] = forged });
+            if (Str(verdict, "valid") != "false")
+            {
+                throw new InvalidOperationException("an edited trust report verified");
+            }
+
+            AnsiConsole.MarkupLine($"{victim.Name}'s signed report edited to say trusted, POST /v1/reports/verify: [red]invalid[/] ({Markup.Escape(Str(verdict, "reason"))})");
+        }
+
+        private static JsonObject Workload(string name, int vcpus, string trust, string[] pools, string[] tags, string? antiAffinity = null) => new()
+        {
+            ["name"] = name,
+            ["resources"] = new JsonObject { ["vcpus"] = vcpus, ["memoryMb"] = 2048 * vcpus, ["diskGb"] = 20 },
+            ["trust"] = trust,
+            ["pools"] = new JsonArray([.. pools.Select(p => (JsonNode)p)]),
+            ["tags"] = new JsonArray([.. tags.Select(t => (JsonNode)t)]),
+            ["antiAffinityGroup"] = antiAffinity,
+        };
+
+        private static string Asks(JsonObject w)
+        {
+            var parts = new List<string> { $"trust {Str(w, "trust")}" };
+            parts.AddRange(w["pools"]!.AsArray().Select(p => "pool " + p!.GetValue<string>()));
+            parts.AddRange(w["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+            if (w["antiAffinityGroup"] is not null)
+            {
+                parts.Add($"anti-affinity {Str(w, "antiAffinityGroup")}");
+            }
+
+            return string.Join(", ", parts);
+        }
+
+        private static IEnumerable<JsonNode> Pcrs(JsonNode baseline) => (baseline["pcrs"]?.AsArray() ?? []).OfType<JsonNode>();
+
+        private static string Indices(JsonNode baseline) => "PCR " + string.Join(",", Pcrs(baseline).Select(x => Int(x, "index")).Distinct().Order());
+
+        private static IEnumerable<string> TrustedPools(JsonNode report) =>
+            (report["pools"]?.AsArray() ?? []).Where(p => Str(p!, "trust") == "trusted").Select(p => Str(p!, "pool"));
+
+        private static IEnumerable<(JsonNode Rule, JsonNode Fault)> RuleFaults(JsonNode report) =>
+            from p in report["pools"]?.AsArray() ?? []
+            from rule in p!["rules"]?.AsArray() ?? []
+            from f in rule!["faults"]?.AsArray() ?? []
+            select (rule, f!);
+
+        /// <summary>Trusted: the baselines that matched, and why a pool was missed; otherwise the first fault.</summary>
+        private static string Reason(JsonNode report)
+        {
+            var missed = (report["pools"]?.AsArray() ?? []).Where(p => Str(p!, "trust") != "trusted")
+                .Select(p => $"not {Str(p!, "pool")}: " + (RuleFaults(new JsonObject { ["pools"] = new JsonArray(p!.DeepClone()) }).Select(x => Str(x.Fault, "message")).FirstOrDefault() ?? "-"))
+                .ToList();
+            if (Str(report, "trust") != "trusted")
+            {
+                var host = (report["faults"]?.AsArray() ?? []).Select(f => Str(f!, "message")).FirstOrDefault(m => m.Length > 0);
+                return missed.FirstOrDefault() ?? host ?? "-";
+            }
+
+            var trusted = (report["pools"]?.AsArray() ?? []).First(p => Str(p!, "trust") == "trusted");
+            var matched = (trusted!["rules"]?.AsArray() ?? []).Where(r => r!["baseline"] is not null)
+                .Select(r => $"{Str(r!, "rule")} {Str(r!, "baseline")} v{Str(r!, "baselineVersion")}");
+            return string.Join("; ", [string.Join(", ", matched), .. missed]);
+        }
+
+        private static string Trust(JsonNode report) => Str(report, "trust") switch
+        {
+            "trusted" => "[green]trusted[/]",
+            "untrusted" => "[red]untrusted[/]",
+            var t => $"[yellow]{Markup.Escape(t)}[/]",
+        };
+    }
 
     private static void Section(string title)
     {
@@ -194,104 +559,15 @@ internal static class DemoCommand
         AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(title)}[/]").LeftJustified());
     }
 
-    private static string Short(byte[]? bytes, int chars = 16) => bytes is null ? "-" : Convert.ToHexStringLower(bytes)[..Math.Min(chars, bytes.Length * 2)] + "..";
-
-    private static string Shorten(string s, int n) => s.Length <= n ? s : s[..(n - 2)] + "..";
-
-    /// <summary>
-    /// A simulated host: its software TPM and boot log on the host side (what boots is measured into the TPM and
-    /// written to the log file its agent serves), and what the service learned at enrollment (EK, pinned AK).
-    /// </summary>
-    private sealed class DemoHost : IDisposable
+    /// <summary>A JSON member as text (strings unquoted, other values as JSON, missing as "").</summary>
+    private static string Str(JsonNode node, string name) => node[name] switch
     {
-        private readonly string _logFile;
+        null => "",
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        var other => other.ToJsonString(),
+    };
 
-        private DemoHost(string name, SoftwareTpm tpm, string logFile)
-        {
-            Name = name;
-            Tpm = tpm;
-            _logFile = logFile;
-        }
+    private static int Int(JsonNode node, string name) => node[name]?.GetValue<int>() ?? -1;
 
-        public string Name { get; }
-
-        /// <summary>Host side only: the demo "boots" the host by extending this TPM. The service never touches it.</summary>
-        public SoftwareTpm Tpm { get; }
-
-        public Uri AgentUrl { get; private set; } = null!;
-
-        public TcgEventLog Log { get; private set; } = null!;
-
-        /// <summary>The log as the agent served it with the last quote (unverified until replayed against the quote).</summary>
-        public TcgEventLog? ReceivedLog { get; private set; }
-
-        public string TlsFingerprint { get; private set; } = "";
-
-        public TpmtPublic EkPublic { get; private set; } = null!;
-
-        public AttestationKey? AkKey { get; private set; }
-
-        public static DemoHost Boot(string name, SimulatedBoot boot, DemoAgents agents, string directory)
-        {
-            var tpm = SoftwareTpm.CreateInMemory();
-            var host = new DemoHost(name, tpm, Path.Combine(directory, name + ".binary_bios_measurements"));
-            host.Measure(boot);
-            host.AgentUrl = agents.Add(name, tpm, host._logFile);
-            return host;
-        }
-
-        public void Reboot(SimulatedBoot boot)
-        {
-            Tpm.Reboot();
-            Measure(boot);
-        }
-
-        private void Measure(SimulatedBoot boot)
-        {
-            var builder = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256), boot);
-            foreach (var x in builder.Extends)
-            {
-                Tpm.ExtendPcr((int)x.PcrIndex, [.. x.Digests.Select(d => new TpmtHa(d.Key, d.Value))]);
-            }
-
-            var bytes = builder.ToArray();
-            File.WriteAllBytes(_logFile, bytes);
-            Log = TcgEventLog.Parse(bytes);
-        }
-
-        /// <summary>Enrollment as the service does it: identity, AK attribute check, credential activation over mTLS.</summary>
-        public async Task<bool> EnrollAsync(DemoAgents agents)
-        {
-            var id = await agents.IdentityAsync(AgentUrl);
-            TlsFingerprint = id.TlsFingerprint;
-            EkPublic = TpmtPublic.ParseTpm2b(id.EkPublic);
-            var akPublic = TpmtPublic.ParseTpm2b(id.AkPublic);
-            if ((akPublic.ObjectAttributes & TpmTemplates.AkAttributes) != TpmTemplates.AkAttributes ||
-                !akPublic.Name.AsSpan().SequenceEqual(id.AkName))
-            {
-                return false;
-            }
-
-            var secret = RandomNumberGenerator.GetBytes(32);
-            var challenge = CredentialProtection.MakeCredential(EkPublic, akPublic.Name, secret);
-            var answer = await agents.ActivateCredentialAsync(AgentUrl, challenge);
-            if (!CryptographicOperations.FixedTimeEquals(answer, secret))
-            {
-                return false;
-            }
-
-            AkKey = AttestationKey.FromPublic(akPublic);
-            return true;
-        }
-
-        public async Task<(QuoteVerification Result, (byte[] Attest, byte[] Signature, PcrValues Pcrs) Quote)> AttestAsync(DemoAgents agents)
-        {
-            var nonce = RandomNumberGenerator.GetBytes(32);
-            var (attest, signature, pcrs, log) = await agents.QuoteAsync(AgentUrl, nonce, s_bootPcrs);
-            ReceivedLog = log is null ? null : TcgEventLog.Parse(log);
-            return (QuoteVerifier.Verify(AkKey!, attest, signature, pcrs, nonce, s_bootPcrs), (attest, signature, pcrs));
-        }
-
-        public void Dispose() => AkKey?.Dispose();
-    }
+    private static string Short(string id) => id.Length <= 12 ? id : id[..12] + "..";
 }

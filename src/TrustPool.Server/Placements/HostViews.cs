@@ -117,7 +117,7 @@ public static class HostViews
     public static PlacedWorkload ToWorkload(PlacementRecord p)
     {
         var r = WorkloadJson.Parse(JsonNode.Parse(p.RequestJson)!);
-        return new PlacedWorkload(p.Id, p.Workload, r.Resources, r.Trust, r.Pools, r.AffinityGroup, r.AntiAffinityGroup, p.ReportId);
+        return new PlacedWorkload(p.Id, p.Workload, r.Resources, r.Trust, r.Pools, r.AffinityGroup, r.AntiAffinityGroup, p.ReportId, r.Tags);
     }
 
     public static string Format(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);

@@ -1,23 +1,54 @@
+using System.Text.RegularExpressions;
+using TrustPool.Testing;
+
 namespace TrustPool.Cli.Tests.Demo;
 
-/// <summary>`trustpool demo` tells the whole story and exits 0: boot chain, enrollment, attestation, attacks, tamper caught.</summary>
+/// <summary>
+/// `trustpool demo` runs the real service in-process and tells the whole story over its HTTPS API: enrollment, baselines,
+/// pools, attestation, placements, traits, a tampered host caught with the PCR and the event, the evacuation plan.
+/// </summary>
 public class DemoCommandTests
 {
+    private static readonly string s_dll = Path.Combine(AppContext.BaseDirectory, "trustpool.dll");
+
     [Fact]
-    public void Demo_Default_TamperedHostUntrustedWithPcrAndEvent()
+    public void Demo_Default_SixHostsTamperedOneCaughtAndEvacuated()
     {
-        var r = Cli.RunIn(null, TimeSpan.FromSeconds(120), "demo");
+        // No NO_COLOR, a colour terminal type: plain text must come from stdout being redirected alone.
+        var r = ProcessRunner.Run("dotnet", [s_dll, "demo"], new Dictionary<string, string> { ["TERM"] = "xterm-256color" }, timeout: TimeSpan.FromSeconds(180));
         Assert.True(r.ExitCode == 0, r.ToString());
-        var o = string.Join(' ', r.StdOut.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
-        Assert.Contains("EV_EFI_PLATFORM_FIRMWARE_BLOB", o, StringComparison.Ordinal);
-        Assert.Matches(@"3 agents \(software TPMs\) listening on https://127\.0\.0\.1:\d+/agents/NAME/, mutual TLS", o);
-        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(o, "activated").Count);
-        Assert.Contains("replayed quote with a new nonce: NonceMismatch", o, StringComparison.Ordinal);
-        Assert.Contains("quote signed by an unenrolled AK: SignatureInvalid", o, StringComparison.Ordinal);
-        Assert.Matches(@"UNTRUSTED PCR\[0\] sha256 expected [0-9a-f]{16}\.\. got [0-9a-f]{16}\.\.; first differing event #2 EV_EFI_PLATFORM_FIRMWARE_BLOB", o);
-        Assert.Contains("2 trusted, 1 untrusted (host-03)", o, StringComparison.Ordinal);
-        Assert.Contains("simulator", o, StringComparison.Ordinal);
-        Assert.DoesNotContain("\u001b[", r.StdOut, StringComparison.Ordinal);
+        var o = r.StdOut;
+        Assert.DoesNotContain("\u001b[", o, StringComparison.Ordinal);
+        Assert.Contains("the TPM backend is a simulator", o, StringComparison.Ordinal);
+        Assert.Matches(@"attestation service at https://127\.0\.0\.1:\d+ ", o);
+
+        var enrolled = Regex.Matches(o, @"host-(\d\d) .*demo vendor CA \(EK trust ca\).* enrolled").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.Equal(6, enrolled.Count);
+
+        // Attestation table: every host trusted (FR hosts in any-trusted only), then the tampered host untrusted.
+        var trusted = Regex.Matches(o, @"host-(\d\d) +. trusted +. (eu-trusted, )?any-trusted").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.True(trusted.Count == 6, o);
+        var caught = Regex.Match(o, @"UNTRUSTED (host-\d\d): PCR\[0\] sha256 expected [0-9a-f]{8}\.\. got [0-9a-f]{8}\.\.; first differing event #2 EV_EFI_PLATFORM_FIRMWARE_BLOB");
+        Assert.True(caught.Success, o);
+        var victim = caught.Groups[1].Value;
+        Assert.Contains($"demo complete in ", o, StringComparison.Ordinal);
+        Assert.Matches($@"demo complete in \d+\.\d s: 5 trusted, 1 untrusted \({victim}\)", o);
+
+        // The evacuation plan moves the victim's workloads to other hosts; the country=DE ones stay in Germany
+        // (every third host, host-03 and host-06, is in France).
+        var evacuations = Regex.Matches(o, $@"(payments-[a-z0-9-]+|ledger|ci-runner) +. {victim} +. (host-\d\d) ");
+        Assert.True(evacuations.Count > 0, o);
+        foreach (Match e in evacuations)
+        {
+            Assert.NotEqual(victim, e.Groups[2].Value);
+            if (e.Groups[1].Value != "ci-runner")
+            {
+                Assert.DoesNotContain(e.Groups[2].Value, (string[])["host-03", "host-06"]);
+            }
+        }
+
+        Assert.Matches(@"enroll a TPM whose EK certificate is from an unknown vendor CA: refused", o);
+        Assert.Matches(@"POST /v1/reports/verify: invalid", o);
     }
 
     [Fact]
@@ -26,5 +57,13 @@ public class DemoCommandTests
         var r = Cli.Run("demo", "--hosts", "1");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--hosts", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demo_NonLoopbackUrls_Exit2()
+    {
+        var r = Cli.Run("demo", "--urls", "https://0.0.0.0:0");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("loopback", r.StdErr, StringComparison.Ordinal);
     }
 }

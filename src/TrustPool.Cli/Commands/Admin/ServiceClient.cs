@@ -59,6 +59,12 @@ internal sealed class ServiceClient : IDisposable
             throw new CliUsageException($"--server '{server}' is not an https URL");
         }
 
+        return Create(baseUri, token, caFile);
+    }
+
+    /// <summary>A client of the service at <paramref name="baseUri"/> (https, ending in '/') whose certificate must chain to <paramref name="caFile"/> when given.</summary>
+    public static ServiceClient Create(Uri baseUri, string token, string? caFile)
+    {
         var handler = new SocketsHttpHandler();
         if (caFile is not null)
         {

@@ -63,7 +63,8 @@ internal static class BenchAttestCommand
     private sealed record Settings(int Hosts, string Database, int Rounds, int Concurrency, int Listeners, bool Json);
 
     private sealed record RoundResult(int Round, int Attested, double Seconds, double PerSecond, double P50Ms, double P99Ms, double MaxMs,
-        double ServiceCpuSeconds, double AgentCpuSeconds, long ConnectionsOpened, int Trusted);
+        double ServiceCpuSeconds, double AgentCpuSeconds, long ConnectionsOpened, int Trusted, double ServicePeakRssMb, double AgentsPeakRssMb,
+        double ServiceGcHeapMb);
 
     private static async Task<int> RunAsync(Settings s)
     {
@@ -119,6 +120,8 @@ internal static class BenchAttestCommand
             {
                 GC.Collect();
                 latencies.Clear();
+                ResetPeakRss(Environment.ProcessId);
+                ResetPeakRss(child.Id);
                 var connections0 = context.Agents.ConnectionsOpened;
                 var serviceCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 child.Refresh();
@@ -130,16 +133,22 @@ internal static class BenchAttestCommand
                 var serviceCpu = (Process.GetCurrentProcess().TotalProcessorTime - serviceCpu0).TotalSeconds;
                 child.Refresh();
                 var agentCpu = (child.TotalProcessorTime - agentCpu0).TotalSeconds;
+                // Peak RSS of the round itself, read before this bench's own trust check loads every report.
+                var servicePeak = Memory(Environment.ProcessId).PeakMb;
+                var agentsPeak = Memory(child.Id).PeakMb;
+                var gcHeap = GC.GetGCMemoryInfo().HeapSizeBytes / (1024.0 * 1024.0);
                 var sorted = latencies.Sorted();
 
                 var reports = await context.Store.GetLatestReportsAsync();
                 var trusted = reports.Values.Count(x => x.Trust == "trusted" && x.VerifiedAt >= roundStart.AddMilliseconds(-1));
                 var result = new RoundResult(round, attested, seconds, attested / seconds, Percentile(sorted, 0.5), Percentile(sorted, 0.99),
-                    sorted.Count == 0 ? 0 : sorted[^1], serviceCpu, agentCpu, context.Agents.ConnectionsOpened - connections0, trusted);
+                    sorted.Count == 0 ? 0 : sorted[^1], serviceCpu, agentCpu, context.Agents.ConnectionsOpened - connections0, trusted,
+                    servicePeak, agentsPeak, gcHeap);
                 results.Add(result);
                 Status(s, string.Create(CultureInfo.InvariantCulture,
                     $"round {round}: {attested:N0} attestations in {seconds:N2} s = {result.PerSecond:N0}/s, p50 {result.P50Ms:N1} ms, p99 {result.P99Ms:N1} ms; " +
-                    $"CPU service {serviceCpu:N1} s, agents {agentCpu:N1} s; new TLS connections {result.ConnectionsOpened}; trusted {trusted:N0}/{s.Hosts:N0}"));
+                    $"CPU service {serviceCpu:N1} s, agents {agentCpu:N1} s; peak RSS service {servicePeak:N0} MB, agents {agentsPeak:N0} MB; " +
+                    $"new TLS connections {result.ConnectionsOpened}; trusted {trusted:N0}/{s.Hosts:N0}"));
                 if (trusted != s.Hosts || attested != s.Hosts)
                 {
                     failed = true;
@@ -319,6 +328,19 @@ internal static class BenchAttestCommand
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Linux: writing 5 to /proc/PID/clear_refs resets the peak RSS (VmHWM) to the current RSS.</summary>
+    private static void ResetPeakRss(int pid)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not Linux, or not allowed: the peak is then the process's lifetime peak.
+        }
+    }
+
     /// <summary>(VmHWM, VmRSS) in MB from /proc/PID/status; zeros where /proc is not available.</summary>
     private static (double PeakMb, double CurrentMb) Memory(int pid)
     {
@@ -373,9 +395,10 @@ internal static class BenchAttestCommand
                 w.WriteNumber("serviceCpuSeconds", Math.Round(last.ServiceCpuSeconds, 2));
                 w.WriteNumber("agentCpuSeconds", Math.Round(last.AgentCpuSeconds, 2));
                 w.WriteNumber("trusted", last.Trusted);
-                w.WriteNumber("servicePeakRssMb", Math.Round(service.PeakMb, 1));
+                w.WriteNumber("servicePeakRssMb", Math.Round(last.ServicePeakRssMb, 1));
                 w.WriteNumber("serviceRssMb", Math.Round(service.CurrentMb, 1));
-                w.WriteNumber("agentsPeakRssMb", Math.Round(agents.PeakMb, 1));
+                w.WriteNumber("serviceGcHeapMb", Math.Round(last.ServiceGcHeapMb, 1));
+                w.WriteNumber("agentsPeakRssMb", Math.Round(last.AgentsPeakRssMb, 1));
                 w.WriteNumber("agentsRssMb", Math.Round(agents.CurrentMb, 1));
                 w.WriteStartArray("rounds");
                 foreach (var r in results)
@@ -392,6 +415,8 @@ internal static class BenchAttestCommand
                     w.WriteNumber("serviceCpuSeconds", Math.Round(r.ServiceCpuSeconds, 2));
                     w.WriteNumber("agentCpuSeconds", Math.Round(r.AgentCpuSeconds, 2));
                     w.WriteNumber("newTlsConnections", r.ConnectionsOpened);
+                    w.WriteNumber("servicePeakRssMb", Math.Round(r.ServicePeakRssMb, 1));
+                    w.WriteNumber("agentsPeakRssMb", Math.Round(r.AgentsPeakRssMb, 1));
                     w.WriteEndObject();
                 }
 
@@ -407,7 +432,8 @@ internal static class BenchAttestCommand
         var cpu = last.ServiceCpuSeconds + last.AgentCpuSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CPU: service {last.ServiceCpuSeconds:N1} s ({100 * last.ServiceCpuSeconds / Math.Max(cpu, 1e-9):N0} %), agents {last.AgentCpuSeconds:N1} s; " +
-            $"RSS service {service.CurrentMb:N0} MB (peak {service.PeakMb:N0}), agents {agents.CurrentMb:N0} MB (peak {agents.PeakMb:N0})"));
+            $"RSS service {service.CurrentMb:N0} MB (peak in the round {last.ServicePeakRssMb:N0}, GC heap {last.ServiceGcHeapMb:N0}), " +
+            $"agents {agents.CurrentMb:N0} MB (peak in the round {last.AgentsPeakRssMb:N0})"));
     }
 
     /// <summary>Per-attestation latencies from the service's <c>trustpool.attestation.duration</c> histogram (seconds).</summary>

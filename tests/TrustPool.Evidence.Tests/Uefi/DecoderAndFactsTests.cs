@@ -93,8 +93,8 @@ public class DecoderAndFactsTests
         Assert.All(drivers, e => Assert.Equal(2u, e.PcrIndex));
 
         // Only PCR 2 differs from the boot without drivers; the boot loader is still the first application in PCR 4.
-        var withDrivers = Replay.EventLogReplay.Replay(log).Pcrs;
-        var without = Replay.EventLogReplay.Replay(TcgEventLog.Parse(plain.ToArray())).Pcrs;
+        var withDrivers = TrustPool.Evidence.Replay.EventLogReplay.Replay(log).Pcrs;
+        var without = TrustPool.Evidence.Replay.EventLogReplay.Replay(TcgEventLog.Parse(plain.ToArray())).Pcrs;
         foreach (var pcr in Enumerable.Range(0, 10).Where(p => p != 2))
         {
             Assert.Equal(Hex.Lower(without.Get(TpmAlgorithmId.Sha256, pcr)), Hex.Lower(withDrivers.Get(TpmAlgorithmId.Sha256, pcr)));

@@ -139,8 +139,7 @@ internal static class BenchAttestCommand
                 var gcHeap = GC.GetGCMemoryInfo().HeapSizeBytes / (1024.0 * 1024.0);
                 var sorted = latencies.Sorted();
 
-                var reports = await context.Store.GetLatestReportsAsync();
-                var trusted = reports.Values.Count(x => x.Trust == "trusted" && x.VerifiedAt >= roundStart.AddMilliseconds(-1));
+                var (trusted, notTrusted) = await CountTrustedSinceAsync(context.Store, roundStart.AddMilliseconds(-1));
                 var result = new RoundResult(round, attested, seconds, attested / seconds, Percentile(sorted, 0.5), Percentile(sorted, 0.99),
                     sorted.Count == 0 ? 0 : sorted[^1], serviceCpu, agentCpu, context.Agents.ConnectionsOpened - connections0, trusted,
                     servicePeak, agentsPeak, gcHeap);
@@ -152,9 +151,9 @@ internal static class BenchAttestCommand
                 if (trusted != s.Hosts || attested != s.Hosts)
                 {
                     failed = true;
-                    var first = reports.Values.FirstOrDefault(x => x.Trust != "trusted");
-                    await Console.Error.WriteLineAsync($"error: round {round}: {trusted} of {s.Hosts} hosts trusted ({attested} attested)" +
-                        (first is null ? "" : $"; e.g. {first.Host}: {first.Trust}: {first.PayloadJson[..Math.Min(first.PayloadJson.Length, 600)]}"));
+                    await Console.Error.WriteLineAsync($"error: round {round}: {trusted} of {s.Hosts} hosts have a trusted report from this round ({attested} attested; " +
+                        $"agent failures: {latencies.Failures()}; a host whose agent did not answer keeps its previous, still valid report)" +
+                        (notTrusted is null ? "" : $"; e.g. {notTrusted}"));
                 }
             }
 
@@ -328,6 +327,40 @@ internal static class BenchAttestCommand
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// Hosts with a trusted report verified at or after <paramref name="since"/>, counted in the database (loading every
+    /// report here would inflate the service process's memory, which this tool measures), and one report that is not trusted.
+    /// </summary>
+    private static async Task<(int Trusted, string? Example)> CountTrustedSinceAsync(TrustPool.Server.Storage.ITrustStore store, DateTimeOffset since)
+    {
+        await using var tx = await store.BeginAsync();
+        await using var count = tx.Connection.CreateCommand();
+        count.Transaction = tx.Transaction;
+        count.CommandText = "SELECT COUNT(DISTINCT host) FROM reports WHERE trust = 'trusted' AND verified_at >= @since";
+        var p = count.CreateParameter();
+        p.ParameterName = "@since";
+        p.Value = since.ToUnixTimeMilliseconds();
+        count.Parameters.Add(p);
+        var trusted = Convert.ToInt32(await count.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+
+        await using var example = tx.Connection.CreateCommand();
+        example.Transaction = tx.Transaction;
+        example.CommandText = "SELECT host, trust, payload FROM reports WHERE trust <> 'trusted' AND verified_at >= @since LIMIT 1";
+        var q = example.CreateParameter();
+        q.ParameterName = "@since";
+        q.Value = since.ToUnixTimeMilliseconds();
+        example.Parameters.Add(q);
+        await using var reader = await example.ExecuteReaderAsync();
+        string? text = null;
+        if (await reader.ReadAsync())
+        {
+            var payload = reader.GetString(2);
+            text = $"{reader.GetString(0)}: {reader.GetString(1)}: {payload[..Math.Min(payload.Length, 600)]}";
+        }
+
+        return (trusted, text);
+    }
+
     /// <summary>Linux: writing 5 to /proc/PID/clear_refs resets the peak RSS (VmHWM) to the current RSS.</summary>
     private static void ResetPeakRss(int pid)
     {
@@ -442,12 +475,13 @@ internal static class BenchAttestCommand
         private readonly MeterListener _listener = new();
         private readonly List<double> _ms = new(1 << 14);
         private readonly Lock _lock = new();
+        private readonly Dictionary<string, long> _failures = new(StringComparer.Ordinal);
 
         public LatencyRecorder()
         {
             _listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == ServerMetrics.MeterName && instrument.Name == "trustpool.attestation.duration")
+                if (instrument.Meter.Name == ServerMetrics.MeterName && instrument.Name is "trustpool.attestation.duration" or "trustpool.agent.failures")
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
@@ -459,6 +493,14 @@ internal static class BenchAttestCommand
                     _ms.Add(seconds * 1000);
                 }
             });
+            _listener.SetMeasurementEventCallback<long>((_, n, tags, _) =>
+            {
+                var kind = tags.Length > 0 ? tags[0].Value?.ToString() ?? "?" : "?";
+                lock (_lock)
+                {
+                    _failures[kind] = _failures.GetValueOrDefault(kind) + n;
+                }
+            });
             _listener.Start();
         }
 
@@ -467,6 +509,16 @@ internal static class BenchAttestCommand
             lock (_lock)
             {
                 _ms.Clear();
+                _failures.Clear();
+            }
+        }
+
+        /// <summary>Agent failures since <see cref="Clear"/> by kind (the service's <c>trustpool.agent.failures</c> counter).</summary>
+        public string Failures()
+        {
+            lock (_lock)
+            {
+                return _failures.Count == 0 ? "none" : string.Join(", ", _failures.Select(kv => $"{kv.Key} {kv.Value}"));
             }
         }
 

@@ -5,6 +5,9 @@ public static class AgentDefaults
 {
     public const string Urls = "https://0.0.0.0:9443";
     public const string AkAlgorithm = "ecc";
+
+    /// <summary>EK template: <c>rsa</c> (L-1, RSA 2048, the one most TPMs ship a certificate for) or <c>ecc</c> (L-2, P-256).</summary>
+    public const string EkAlgorithm = "rsa";
     public const uint AkHandle = 0x81010002;
     public const string DataDirectory = "/var/lib/trustpool-agent";
 

@@ -40,9 +40,17 @@ public sealed record AgentOptions
 
     public uint AkHandle { get; init; } = AgentDefaults.AkHandle;
 
+    /// <summary>
+    /// <c>rsa</c> (TCG EK template L-1, RSA 2048, certificate at NV 0x01C00002; default) or <c>ecc</c> (template L-2,
+    /// NIST P-256, certificate at NV 0x01C0000A). Used for the identity and for ActivateCredential.
+    /// </summary>
+    public string EkAlgorithm { get; init; } = AgentDefaults.EkAlgorithm;
+
     public int MaxQueuedTpmRequests { get; init; } = AgentDefaults.MaxQueuedTpmRequests;
 
     public int MaxTpmWaitMilliseconds { get; init; } = AgentDefaults.MaxTpmWaitMilliseconds;
+
+    public TpmKeyAlgorithm EkKeyAlgorithm => string.Equals(EkAlgorithm, "ecc", StringComparison.OrdinalIgnoreCase) ? TpmKeyAlgorithm.EccP256 : TpmKeyAlgorithm.Rsa2048;
 
     public TpmKeyAlgorithm AkKeyAlgorithm => string.Equals(AkAlgorithm, "rsa", StringComparison.OrdinalIgnoreCase) ? TpmKeyAlgorithm.Rsa2048 : TpmKeyAlgorithm.EccP256;
 
@@ -97,6 +105,11 @@ public sealed record AgentOptions
             errors.Add($"AkAlgorithm: '{AkAlgorithm}' is not ecc or rsa");
         }
 
+        if (!string.Equals(EkAlgorithm, "ecc", StringComparison.OrdinalIgnoreCase) && !string.Equals(EkAlgorithm, "rsa", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"EkAlgorithm: '{EkAlgorithm}' is not rsa or ecc");
+        }
+
         if (!new TpmHandle(AkHandle).IsPersistent)
         {
             errors.Add($"AkHandle: 0x{AkHandle:x8} is not a persistent handle (0x81xxxxxx)");
@@ -133,6 +146,7 @@ public sealed record AgentOptions
             ImaLog = s[nameof(ImaLog)] ?? o.ImaLog,
             DataDirectory = s[nameof(DataDirectory)] ?? o.DataDirectory,
             AkAlgorithm = s[nameof(AkAlgorithm)] ?? o.AkAlgorithm,
+            EkAlgorithm = s[nameof(EkAlgorithm)] ?? o.EkAlgorithm,
             AkHandle = Handle(s, nameof(AkHandle), o.AkHandle, errors),
             MaxQueuedTpmRequests = Int(s, nameof(MaxQueuedTpmRequests), o.MaxQueuedTpmRequests, errors),
             MaxTpmWaitMilliseconds = Int(s, nameof(MaxTpmWaitMilliseconds), o.MaxTpmWaitMilliseconds, errors),

@@ -93,6 +93,7 @@ internal static class Program
           --ima-log PATH             IMA measurement list sent incrementally with quotes
           --data DIR                 TLS certificate and key directory (default {{AgentDefaults.DataDirectory}})
           --ak-alg ALG               ecc (P-256, default) or rsa (2048)
+          --ek-alg ALG               EK template: rsa (L-1, RSA 2048, default) or ecc (L-2, P-256)
           --ak-handle HANDLE         persistent handle of the AK (default 0x{{AgentDefaults.AkHandle:x8}})
 
         Configuration layers, later wins: defaults, ./appsettings.json (section Agent),

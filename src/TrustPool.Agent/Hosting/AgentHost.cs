@@ -159,7 +159,7 @@ public sealed class AgentHost : IAsyncDisposable
         }
 
         var gate = new TpmGate(o.MaxQueuedTpmRequests, TimeSpan.FromMilliseconds(o.MaxTpmWaitMilliseconds));
-        var agentTpm = AgentTpm.Start(tpm, o.AkKeyAlgorithm, new TpmHandle(o.AkHandle), gate, Logger);
+        var agentTpm = AgentTpm.Start(tpm, o.AkKeyAlgorithm, new TpmHandle(o.AkHandle), gate, Logger, o.EkKeyAlgorithm);
         var agent = new AgentInstance(key, agentTpm, hostname, o.UefiLog, o.ImaLog);
         if (!_agents.TryAdd(key, agent))
         {

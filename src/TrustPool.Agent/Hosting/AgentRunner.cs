@@ -32,6 +32,7 @@ public static class AgentRunner
         ("--ima-log", nameof(AgentOptions.ImaLog), true),
         ("--data", nameof(AgentOptions.DataDirectory), true),
         ("--ak-alg", nameof(AgentOptions.AkAlgorithm), true),
+        ("--ek-alg", nameof(AgentOptions.EkAlgorithm), true),
         ("--ak-handle", nameof(AgentOptions.AkHandle), true),
     ];
 

@@ -22,13 +22,15 @@ public sealed class AgentTpm : IDisposable
     private readonly ITpm _tpm;
     private readonly TpmGate _gate;
     private readonly TpmKeyAlgorithm _akAlgorithm;
+    private readonly TpmKeyAlgorithm _ekAlgorithm;
     private TpmHandle _ak;
 
-    private AgentTpm(ITpm tpm, TpmGate gate, TpmKeyAlgorithm akAlgorithm)
+    private AgentTpm(ITpm tpm, TpmGate gate, TpmKeyAlgorithm akAlgorithm, TpmKeyAlgorithm ekAlgorithm)
     {
         _tpm = tpm;
         _gate = gate;
         _akAlgorithm = akAlgorithm;
+        _ekAlgorithm = ekAlgorithm;
     }
 
     public AgentTpmIdentity Identity { get; private set; } = null!;
@@ -41,14 +43,16 @@ public sealed class AgentTpm : IDisposable
     public IReadOnlySet<TpmAlgorithmId> Banks { get; private set; } = new HashSet<TpmAlgorithmId>();
 
     /// <summary>
-    /// Takes ownership of <paramref name="tpm"/>: reads the EK (RSA 2048, TCG template L-1, whose certificate is at NV
-    /// 0x01C00002) and its certificate, and loads or creates the AK at <paramref name="akHandle"/>.
+    /// Takes ownership of <paramref name="tpm"/>: reads the EK (TCG EK Credential Profile template L-1, RSA 2048, whose
+    /// certificate is at NV 0x01C00002, or with <paramref name="ekAlgorithm"/> ECC template L-2, NIST P-256, certificate
+    /// at NV 0x01C0000A) and its certificate, and loads or creates the AK at <paramref name="akHandle"/>.
     /// </summary>
-    public static AgentTpm Start(ITpm tpm, TpmKeyAlgorithm akAlgorithm, TpmHandle akHandle, TpmGate gate, ILogger logger)
+    public static AgentTpm Start(ITpm tpm, TpmKeyAlgorithm akAlgorithm, TpmHandle akHandle, TpmGate gate, ILogger logger,
+        TpmKeyAlgorithm ekAlgorithm = TpmKeyAlgorithm.Rsa2048)
     {
         ArgumentNullException.ThrowIfNull(tpm);
         ArgumentNullException.ThrowIfNull(logger);
-        var agent = new AgentTpm(tpm, gate, akAlgorithm);
+        var agent = new AgentTpm(tpm, gate, akAlgorithm, ekAlgorithm);
         try
         {
             agent.Initialize(akHandle, logger);
@@ -65,17 +69,19 @@ public sealed class AgentTpm : IDisposable
     {
         var info = _tpm.GetInfo();
         Banks = info.PcrBanks.ToHashSet();
-        var ek = _tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
+        var ek = _tpm.CreateEk(_ekAlgorithm);
         _tpm.FlushContext(ek.Handle);
 
+        // TCG EK Credential Profile 2.3: the certificate of the L-1 RSA EK at 0x01C00002, of the L-2 ECC EK at 0x01C0000A.
+        var certificateIndex = _ekAlgorithm == TpmKeyAlgorithm.EccP256 ? TpmHandle.EkCertificateEccNvIndex : TpmHandle.EkCertificateRsaNvIndex;
         byte[]? ekCert = null;
         try
         {
-            ekCert = _tpm.NvRead(TpmHandle.EkCertificateRsaNvIndex);
+            ekCert = _tpm.NvRead(certificateIndex);
         }
         catch (Exception e) when (IsTpmFailure(e))
         {
-            AgentLog.NoEkCertificate(logger, TpmHandle.EkCertificateRsaNvIndex, e.Message);
+            AgentLog.NoEkCertificate(logger, certificateIndex, e.Message);
         }
 
         var ak = LoadOrCreateAk(akHandle, logger);
@@ -143,7 +149,7 @@ public sealed class AgentTpm : IDisposable
     public Task<byte[]> ActivateCredentialAsync(byte[] credentialBlob, byte[] encryptedSecret, CancellationToken cancellationToken) =>
         _gate.RunAsync(() =>
         {
-            var ek = _tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
+            var ek = _tpm.CreateEk(_ekAlgorithm);
             try
             {
                 return _tpm.ActivateCredential(_ak, ek.Handle, credentialBlob, encryptedSecret);

@@ -20,10 +20,11 @@ internal static class AgentCommand
         var imaLog = new Option<string>("--ima-log") { Description = "IMA measurement list sent incrementally with quotes" };
         var data = new Option<string>("--data") { Description = $"Data directory for the TLS certificate and key (default {AgentDefaults.DataDirectory})" };
         var akAlg = new Option<string>("--ak-alg") { Description = "AK algorithm: ecc (P-256, default) or rsa (2048)" };
+        var ekAlg = new Option<string>("--ek-alg") { Description = "EK template: rsa (L-1, RSA 2048, default) or ecc (L-2, P-256)" };
         var akHandle = new Option<string>("--ak-handle") { Description = "Persistent handle of the AK (default 0x81010002)" };
         var cmd = new Command("agent", "Run the trust agent: serves TPM identity, credential activation and quotes over mutual TLS.")
         {
-            tpm, urls, serviceCa, insecure, uefiLog, imaLog, data, akAlg, akHandle,
+            tpm, urls, serviceCa, insecure, uefiLog, imaLog, data, akAlg, ekAlg, akHandle,
         };
         cmd.SetAction(p =>
         {
@@ -37,6 +38,7 @@ internal static class AgentCommand
                 [nameof(AgentOptions.ImaLog)] = p.GetValue(imaLog),
                 [nameof(AgentOptions.DataDirectory)] = p.GetValue(data),
                 [nameof(AgentOptions.AkAlgorithm)] = p.GetValue(akAlg),
+                [nameof(AgentOptions.EkAlgorithm)] = p.GetValue(ekAlg),
                 [nameof(AgentOptions.AkHandle)] = p.GetValue(akHandle),
             };
 

@@ -12,6 +12,8 @@ internal static class BenchCommands
         bench.Subcommands.Add(BenchEventLogCommand.Create());
         bench.Subcommands.Add(BenchAgentCommand.Create());
         bench.Subcommands.Add(BenchPlaceCommand.Create());
+        bench.Subcommands.Add(BenchAttestCommand.Create());
+        bench.Subcommands.Add(BenchAttestAgentsCommand.Create());
         return bench;
     }
 }

@@ -148,7 +148,17 @@ public sealed class EventLogBuilder
     /// EV_EFI_BOOT_SERVICES_APPLICATION for an image loaded from <paramref name="filePath"/>: the digest is
     /// the hash of <paramref name="image"/> (standing in for the Authenticode hash of a PE image).
     /// </summary>
-    public EventLogBuilder AddBootApplication(uint pcr, string filePath, ReadOnlySpan<byte> image, ulong address = 0x7d000000)
+    public EventLogBuilder AddBootApplication(uint pcr, string filePath, ReadOnlySpan<byte> image, ulong address = 0x7d000000) =>
+        AddImage(pcr, TcgEventType.EfiBootServicesApplication, filePath, image, address);
+
+    /// <summary>
+    /// EV_EFI_BOOT_SERVICES_DRIVER (an option ROM or a UEFI driver loaded by the firmware, PFP 1.05, 10.4.4: PCR 2 for
+    /// drivers from add-in devices): same UEFI_IMAGE_LOAD_EVENT layout as an application.
+    /// </summary>
+    public EventLogBuilder AddBootDriver(uint pcr, string filePath, ReadOnlySpan<byte> image, ulong address = 0x7c000000) =>
+        AddImage(pcr, TcgEventType.EfiBootServicesDriver, filePath, image, address);
+
+    private EventLogBuilder AddImage(uint pcr, TcgEventType type, string filePath, ReadOnlySpan<byte> image, ulong address)
     {
         var path = DevicePath.FilePath(filePath);
         var data = new byte[32 + path.Length];
@@ -156,7 +166,7 @@ public sealed class EventLogBuilder
         BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(8), (ulong)image.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(24), (ulong)path.Length);
         path.CopyTo(data, 32);
-        return AddMeasured(pcr, TcgEventType.EfiBootServicesApplication, data, image);
+        return AddMeasured(pcr, type, data, image);
     }
 
     /// <summary>The log bytes so far.</summary>

@@ -80,6 +80,10 @@ public sealed class PollingLoop : IAsyncDisposable
         // A lease a little shorter than the interval: the next round can claim the host again.
         var lease = _options.Interval > TimeSpan.FromSeconds(2) ? _options.Interval - TimeSpan.FromSeconds(1) : _options.Interval;
         var hosts = await _store.ClaimHostsAsync(_options.InstanceId, now, lease, 1_000_000, ct);
+
+        // The claimed hosts' records in one query rather than one per attestation (10,000 round trips per round on
+        // PostgreSQL otherwise). A host enrolled or deleted since the claim is read on its own below.
+        var records = hosts.Count == 0 ? [] : (await _store.ListHostsAsync(ct)).ToDictionary(h => h.Name, StringComparer.Ordinal);
         // Each host gets a random start within the jitter window; taken in start order, a worker never holds a
         // concurrency slot waiting for a later host while an earlier one is due.
         var spread = _options.Interval * _options.Jitter;
@@ -95,7 +99,7 @@ public sealed class PollingLoop : IAsyncDisposable
 
             try
             {
-                await _attestations.AttestAsync(name, token);
+                await (records.TryGetValue(name, out var record) ? _attestations.AttestAsync(record, token) : _attestations.AttestAsync(name, token));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -49,7 +49,7 @@ public sealed class ReportWriter : IAsyncDisposable
 
             try
             {
-                await CommitAsync(batch.Select(b => b.Write));
+                await CommitAsync([.. batch.Select(b => b.Write)]);
                 Batches++;
                 foreach (var b in batch)
                 {
@@ -78,18 +78,23 @@ public sealed class ReportWriter : IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(IEnumerable<ReportWrite> writes)
+    /// <summary>
+    /// One transaction for the batch: on PostgreSQL one round trip for all rows (<see cref="ReportBatches"/>), on
+    /// SQLite the prepared insert row by row.
+    /// </summary>
+    private async Task CommitAsync(IReadOnlyList<ReportWrite> writes)
     {
         await using var tx = await _store.BeginAsync();
+        var clocks = new List<(string, byte[])>(writes.Count);
         foreach (var w in writes)
         {
-            await tx.InsertReportAsync(w.Report);
             if (w.ClockInfo is not null)
             {
-                await tx.UpdateHostClockAsync(w.Report.Host, w.ClockInfo);
+                clocks.Add((w.Report.Host, w.ClockInfo));
             }
         }
 
+        await tx.WriteReportsAsync([.. writes.Select(w => w.Report)], clocks);
         await tx.CommitAsync();
     }
 

@@ -49,6 +49,28 @@ public sealed class SoftwareAgentTests
     }
 
     [Fact]
+    public async Task EccEk_ActivateCredential_RecoversSecret_AndQuoteVerifies()
+    {
+        await using var agent = await AgentHarness.StartAsync(SoftwareTpm.CreateInMemory(), new AgentOptions { EkAlgorithm = "ecc" });
+        using var client = agent.Client();
+        var identity = await AgentChecks.EnrollAsync(client);
+        var ek = TrustPool.Tpm.Structures.TpmtPublic.ParseTpm2b(AgentClient.Bytes(identity, "ekPublic"));
+        Assert.Equal(TrustPool.Tpm.TpmAlgorithmId.Ecc, ek.Type);
+
+        // The EK is the TCG L-2 template (P-256, AES-128 CFB storage key with the endorsement policy).
+        var template = TrustPool.Tpm.Client.TpmTemplates.Ek(TrustPool.Tpm.Client.TpmKeyAlgorithm.EccP256, eccX: ek.Ecc!.X, eccY: ek.Ecc.Y);
+        Assert.Equal(template.Bytes, ek.Bytes);
+        await AgentChecks.QuoteAndVerifyAsync(client, identity);
+    }
+
+    [Fact]
+    public void EkAlgorithm_Unknown_ReportedByValidate()
+    {
+        var errors = new AgentOptions { Tpm = "software:/tmp/x", InsecureNoClientAuth = true, EkAlgorithm = "dsa" }.Validate();
+        Assert.Contains(errors, e => e.StartsWith("EkAlgorithm:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TwoAgentsOneListener_DistinctPathBases_DistinctTpms()
     {
         await using var agents = await AgentHarness.StartAsync([("/agents/1", SoftwareTpm.CreateInMemory()), ("/agents/2", SoftwareTpm.CreateInMemory())]);

@@ -80,6 +80,31 @@ public class DecoderAndFactsTests
     }
 
     [Fact]
+    public void PlausibleBoot_WithDrivers_SixtyEventsThatReplayAndKeepTheBootFacts()
+    {
+        var plain = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256), new SimulatedBoot());
+        var boot = new SimulatedBoot { BootServicesDrivers = 35 };
+        var builder = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256), boot);
+        var log = TcgEventLog.Parse(builder.ToArray());
+
+        Assert.InRange(log.Events.Count, 58, 64);
+        var drivers = log.Events.Where(e => e.EventType == TcgEventType.EfiBootServicesDriver).ToList();
+        Assert.Equal(35, drivers.Count);
+        Assert.All(drivers, e => Assert.Equal(2u, e.PcrIndex));
+
+        // Only PCR 2 differs from the boot without drivers; the boot loader is still the first application in PCR 4.
+        var withDrivers = TrustPool.Evidence.Replay.EventLogReplay.Replay(log).Pcrs;
+        var without = TrustPool.Evidence.Replay.EventLogReplay.Replay(TcgEventLog.Parse(plain.ToArray())).Pcrs;
+        foreach (var pcr in Enumerable.Range(0, 10).Where(p => p != 2))
+        {
+            Assert.Equal(Hex.Lower(without.Get(TpmAlgorithmId.Sha256, pcr)), Hex.Lower(withDrivers.Get(TpmAlgorithmId.Sha256, pcr)));
+        }
+
+        Assert.NotEqual(Hex.Lower(without.Get(TpmAlgorithmId.Sha256, 2)), Hex.Lower(withDrivers.Get(TpmAlgorithmId.Sha256, 2)));
+        Assert.Equal(boot.BootLoaderPath, BootFacts.Extract(log).BootLoader!.DevicePath);
+    }
+
+    [Fact]
     public void Facts_SimulatedBoot_ReportsWhatTheGeneratorMeasured()
     {
         var boot = new SimulatedBoot { SecureBoot = false, KernelCommandLine = "root=/dev/vda1 ro" };

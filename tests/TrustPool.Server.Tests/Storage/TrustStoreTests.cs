@@ -610,4 +610,62 @@ public abstract class TrustStoreTests : IAsyncLifetime
         Assert.Equal(Total / 50, (await store.ListReportsAsync("host-7", Total)).Count);
         Assert.Equal(50, (await store.GetLatestReportsAsync()).Count);
     }
+
+    [SkippableFact]
+    public async Task WriteReports_Batch_InsertsEveryReportAndSetsClocks_LaterClockWins()
+    {
+        var store = await OpenAsync();
+        await InTransactionAsync(store, async tx =>
+        {
+            await tx.InsertHostAsync(Host("a"));
+            await tx.InsertHostAsync(Host("b"));
+        });
+        var reports = Enumerable.Range(0, 300).Select(i => Report("w" + i.ToString("D3", CultureInfo.InvariantCulture), i % 2 == 0 ? "a" : "b", s_t0.AddSeconds(i))).ToList();
+        await InTransactionAsync(store, tx => tx.WriteReportsAsync(reports, [("a", [1, 1]), ("b", [2, 2]), ("a", [3, 3]), ("nobody", [4])]));
+
+        Assert.Equal(150, (await store.ListReportsAsync("a", 1000)).Count);
+        Assert.Equal(reports[299], (await store.GetLatestReportsAsync())["b"]);
+        Assert.Equal(reports[17], await store.GetReportAsync("w017"));
+        Assert.Equal([3, 3], (await store.GetHostAsync("a"))!.LastClockInfo);
+        Assert.Equal([2, 2], (await store.GetHostAsync("b"))!.LastClockInfo);
+    }
+
+    [SkippableFact]
+    public async Task WriteReports_DuplicateId_ConflictAndNothingOfTheBatchStored()
+    {
+        var store = await OpenAsync();
+        await InTransactionAsync(store, async tx => await tx.InsertHostAsync(Host("a")));
+        await InTransactionAsync(store, tx => tx.WriteReportsAsync([Report("d1", "a", s_t0)], []));
+
+        await using (var tx = await store.BeginAsync())
+        {
+            await Assert.ThrowsAsync<StoreConflictException>(() => tx.WriteReportsAsync([Report("d2", "a", s_t0), Report("d1", "a", s_t0)], [("a", [7])]));
+        }
+
+        Assert.Null(await store.GetReportAsync("d2"));
+        Assert.Null((await store.GetHostAsync("a"))!.LastClockInfo);
+    }
+
+    [SkippableFact]
+    public async Task WriteReports_TenThousandInBatchesOf256_Measured()
+    {
+        var store = await OpenAsync();
+        const int Total = 10_000;
+        const int Batch = 256;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        for (var start = 0; start < Total; start += Batch)
+        {
+            var batch = Enumerable.Range(start, Math.Min(Batch, Total - start))
+                .Select(i => Report("b" + i.ToString("D5", CultureInfo.InvariantCulture), "host-" + (i % 50), s_t0.AddSeconds(i))).ToList();
+            await InTransactionAsync(store, tx => tx.WriteReportsAsync(batch, [.. batch.Select(r => (r.Host, new byte[17]))]));
+        }
+
+        stopwatch.Stop();
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Output.WriteLine(
+            $"{ExpectedProvider}: {Total} reports + clock updates in batches of {Batch} (WriteReportsAsync): {stopwatch.ElapsedMilliseconds} ms wall " +
+            $"({Total / stopwatch.Elapsed.TotalSeconds:0} reports/s), {cpu.TotalMilliseconds:0} ms CPU of the test process");
+        Assert.Equal(Total / 50, (await store.ListReportsAsync("host-7", Total)).Count);
+    }
 }

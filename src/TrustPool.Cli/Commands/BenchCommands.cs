@@ -11,6 +11,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(BenchVerifyCommand.Create());
         bench.Subcommands.Add(BenchEventLogCommand.Create());
         bench.Subcommands.Add(BenchAgentCommand.Create());
+        bench.Subcommands.Add(BenchAuditCommand.Create());
         return bench;
     }
 }

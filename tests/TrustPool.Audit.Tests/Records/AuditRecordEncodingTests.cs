@@ -33,6 +33,22 @@ public class AuditRecordEncodingTests
     }
 
     [Fact]
+    public void Encode_DocsWorkedExample_MatchesAuditMd()
+    {
+        var record = new AuditRecord(AuditRecordTypes.HostEnrolled, 1, new DateTimeOffset(2026, 11, 27, 13, 0, 0, TimeSpan.Zero), new JsonObject
+        {
+            ["host"] = "compute-0042",
+            ["ekCertificateSha256"] = "9c1185a5c5e9fc54612808977ee8f548b2258d31",
+            ["akName"] = "000b4f1e",
+        });
+
+        var bytes = AuditRecordEncoding.Encode(record);
+
+        Assert.Equal(194, bytes.Length);
+        Assert.Equal("4ef91f876978bca3d462b172e6ba95f32c1ca70c24653a2f0c31458c8896b600", Convert.ToHexStringLower(record.LeafHash()));
+    }
+
+    [Fact]
     public void Encode_AnyInsertionOrder_SameBytes()
     {
         var keys = new[] { "host", "pool", "reportId", "b", "a", "B", "_", "aa", "\u00e9", "\ud83d\ude00", "z9" };

@@ -14,6 +14,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(BenchPlaceCommand.Create());
         bench.Subcommands.Add(BenchAttestCommand.Create());
         bench.Subcommands.Add(BenchAttestAgentsCommand.Create());
+        bench.Subcommands.Add(BenchAuditCommand.Create());
         return bench;
     }
 }

@@ -37,6 +37,7 @@ pg_stop() {
   if [ -n "$pg_started" ]; then
     log "stopping PostgreSQL $pg_started"
     pg_ctlcluster "$pg_started" main stop >/dev/null 2>&1 || log "pg_ctlcluster $pg_started main stop failed"
+    pg_started=""
   fi
 }
 placement_pid=""
@@ -45,6 +46,7 @@ cleanup() {
   if [ -n "$placement_pid" ]; then
     log "stopping OpenStack Placement"
     kill "$placement_pid" >/dev/null 2>&1 || true
+    placement_pid=""
   fi
 }
 trap cleanup EXIT
@@ -138,5 +140,7 @@ if [ "$found" -lt "$expected" ]; then
   failed=$((failed + expected - found))
 fi
 [ "$failed" -gt 0 ] && status=1
+# Stop the services now, so the total below stays the very last line (the EXIT trap then has nothing left to do).
+cleanup
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

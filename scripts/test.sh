@@ -110,6 +110,7 @@ rm -rf "$results"; mkdir -p "$results"
 log "building"
 if ! dotnet build TrustPool.sln -c Release -nologo -v q; then
   log "build failed"
+  cleanup
   echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi

@@ -104,6 +104,50 @@ public sealed class AdminCliTests : IClassFixture<AdminServiceFixture>
     }
 
     [Fact]
+    public async Task PlaceVerbs_PlaceListEvacuateRelease_FollowTrust()
+    {
+        var h = _service.Harness;
+        foreach (var name in new[] { "sched-1", "sched-2" })
+        {
+            var host = h.AddSoftwareHost(name, s_golden);
+            await h.EnrollAsync(host, new Dictionary<string, string> { ["country"] = "DE" });
+            await h.OkAsync(HttpMethod.Put, $"/v1/hosts/{name}/inventory", new JsonObject { ["vcpus"] = 8, ["memoryMb"] = 8192, ["diskGb"] = 100 });
+        }
+
+        await OkJsonAsync("baseline", "import", "--from-host", "sched-1", "--kind", "platform", "--kind", "os", "--name", "sched", "--json");
+        await OkJsonAsync("pool", "create", "sched-pool", "--platform", "sched-platform", "--os", "sched-os", "--json");
+        foreach (var name in new[] { "sched-1", "sched-2" })
+        {
+            Assert.Equal("trusted", (await OkJsonAsync("host", "attest", name, "--json"))["trust"]!.GetValue<string>());
+        }
+
+        var placed = await OkJsonAsync("place", "app-1", "--vcpus", "2", "--memory-mb", "1024", "--pool", "sched-pool", "--tag", "country=DE", "--json");
+        var on = placed["host"]!.GetValue<string>();
+        Assert.Contains(on, new[] { "sched-1", "sched-2" });
+        Assert.NotNull(placed["reportId"]);
+        var listed = await OkJsonAsync("placements", "--host", on, "--json");
+        Assert.Contains(listed["placements"]!.AsArray(), p => p!["workload"]!.GetValue<string>() == "app-1");
+
+        var refused = await RunAsync(["place", "app-us", "--pool", "sched-pool", "--tag", "country=US", .. Connection]);
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains("no-valid-host", refused.StdErr, StringComparison.Ordinal);
+
+        ServiceHarness.Reboot(h.Hosts[on], s_golden with { FirmwareVolume = "implant"u8.ToArray() });
+        var attest = await RunAsync(["host", "attest", on, "--json", .. Connection]);
+        Assert.True(attest.ExitCode == 1, attest.ToString());
+        var plan = await OkJsonAsync("evacuations", "--json");
+        var item = Assert.Single(plan["items"]!.AsArray(), i => i!["workload"]!.GetValue<string>() == "app-1");
+        Assert.Equal(on, item!["sourceHost"]!.GetValue<string>());
+        Assert.Equal(on == "sched-1" ? "sched-2" : "sched-1", item["proposedHost"]!.GetValue<string>());
+        var table = await RunAsync(["evacuations", .. Connection]);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("app-1", table.StdOut, StringComparison.Ordinal);
+
+        await OkJsonAsync("placements", "--release", placed["id"]!.GetValue<string>(), "--json");
+        Assert.DoesNotContain((await OkJsonAsync("placements", "--json"))["placements"]!.AsArray(), p => p!["workload"]!.GetValue<string>() == "app-1");
+    }
+
+    [Fact]
     public async Task HostAttest_UntrustedHost_Exit1WithFault()
     {
         var h = _service.Harness;

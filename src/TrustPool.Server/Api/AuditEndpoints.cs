@@ -41,6 +41,7 @@ public static class AuditEndpoints
         {
             ["origin"] = log.Origin,
             ["keyName"] = log.Signer.KeyName,
+            ["publicKey"] = log.PublicKeyPem,
             ["checkpoints"] = new JsonArray([.. list.Select(c => (JsonNode)new JsonObject { ["size"] = c.Size, ["note"] = c.Note })]),
         });
     }

@@ -152,4 +152,32 @@ public sealed class AuditCliTests : IClassFixture<AuditServiceFixture>
         Assert.True(r.ExitCode == 1, r.ToString());
         Assert.Contains($"record {n}: records {n}..", r.StdOut, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task ComplianceReport_PlacementHostReportsBaselines_ProofsVerify()
+    {
+        Export();
+        var r = await Task.Run(() => Cli.Run(["audit", "report", "--workload", "web-1", .. _f.Connection]));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var doc = JsonNode.Parse(r.StdOut)!;
+        using var key = ECDsa.Create();
+        key.ImportFromPem(doc["publicKey"]!.GetValue<string>());
+        var cp = new TrustPool.Audit.Checkpoints.CheckpointVerifier("trustpool/audit", key).Verify(doc["checkpoint"]!.GetValue<string>());
+        var placement = Assert.Single(doc["placements"]!.AsArray())!;
+        Assert.Equal("au-1", placement["host"]!.GetValue<string>());
+        Assert.NotNull(placement["releasedRecord"]);
+        var reports = placement["reports"]!.AsArray();
+        var relied = Assert.Single(reports, x => x!["reliedOn"]!.GetValue<bool>())!;
+        Assert.Equal(placement["reportId"]!.GetValue<string>(), relied["reportId"]!.GetValue<string>());
+        Assert.Equal("trusted", relied["result"]!.GetValue<string>());
+        Assert.NotEmpty(relied["baselines"]!.AsArray());
+        foreach (var cited in reports.Select(x => x!["audit"]!).Append(placement["placedRecord"]!).Append(placement["releasedRecord"]!))
+        {
+            var leaf = MerkleHash.LeafHash(Encoding.UTF8.GetBytes(cited["record"]!.GetValue<string>()));
+            var proof = cited["inclusionProof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>())).ToArray();
+            MerkleVerifier.VerifyInclusion(leaf, cited["index"]!.GetValue<ulong>(), cp.Size, proof, cp.RootHash);
+        }
+
+        var none = await Task.Run(() => Cli.Run(["audit", "report", "--workload", "no-such-workload", .. _f.Connection]));
+        Assert.Equal(1, none.ExitCode);
+    }
 }

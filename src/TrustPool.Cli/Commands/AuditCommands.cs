@@ -23,7 +23,7 @@ internal static class AuditCommands
 
     public static Command Create()
     {
-        var audit = new Command("audit", "The Merkle audit log: export it from the service, verify an export offline") { Export(), Verify() };
+        var audit = new Command("audit", "The Merkle audit log: export it from the service, verify an export offline") { Export(), Verify(), Report() };
         return audit;
     }
 
@@ -79,6 +79,143 @@ internal static class AuditCommands
             else
             {
                 Console.WriteLine($"exported {entries.Count} entries and {checkpoints.Count} checkpoints to {p.GetValue(output)}");
+            }
+
+            return Program.ExitOk;
+        }));
+        return ServiceClient.WithConnection(cmd);
+    }
+
+    /// <summary>
+    /// Compliance report for one workload: its placements (host, report relied on, interval), the reports of that host
+    /// covering the interval with the baseline versions they matched, and an inclusion proof of every cited record
+    /// against the latest signed checkpoint (checked here before printing).
+    /// </summary>
+    private static Command Report()
+    {
+        var workload = new Option<string>("--workload") { Description = "Workload name", Required = true };
+        var cmd = new Command("report", "Compliance report of a workload (JSON): placements, hosts, covering reports and baselines, inclusion proofs") { workload };
+        cmd.SetAction(p => ServiceClient.Run(p, async (c, _) =>
+        {
+            var name = p.GetValue(workload)!;
+            await c.GetAsync("v1/audit/checkpoint");
+            var list = await c.GetAsync("v1/audit/checkpoints");
+            using var key = ECDsa.Create();
+            key.ImportFromPem(list["publicKey"]!.GetValue<string>());
+            var verifier = new CheckpointVerifier(list["keyName"]!.GetValue<string>(), key, list["origin"]!.GetValue<string>());
+            var notes = list["checkpoints"]!.AsArray();
+            if (notes.Count == 0)
+            {
+                throw new ServiceRefusedException(0, "the audit log has no checkpoint yet");
+            }
+
+            var note = notes.MaxBy(x => x!["size"]!.GetValue<long>())!["note"]!.GetValue<string>();
+            var cp = verifier.Verify(note);
+            var entries = new List<(long Index, AuditRecord Record, string Json, byte[] Leaf)>();
+            while ((ulong)entries.Count < cp.Size)
+            {
+                var page = await c.GetAsync($"v1/audit/entries?from={entries.Count}&to={cp.Size}");
+                var got = page["entries"]!.AsArray();
+                if (got.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var e in got)
+                {
+                    var json = e!["record"]!.GetValue<string>();
+                    var bytes = Encoding.UTF8.GetBytes(json);
+                    entries.Add((e["index"]!.GetValue<long>(), AuditRecordEncoding.Decode(bytes), json, MerkleHash.LeafHash(bytes)));
+                }
+            }
+
+            async Task<JsonObject> Cited((long Index, AuditRecord Record, string Json, byte[] Leaf) e)
+            {
+                var proof = await c.GetAsync($"v1/audit/proof/inclusion?leaf={e.Index}&size={cp.Size}");
+                var hashes = proof["proof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>())).ToArray();
+                MerkleVerifier.VerifyInclusion(e.Leaf, (ulong)e.Index, cp.Size, hashes, cp.RootHash);
+                return new JsonObject
+                {
+                    ["index"] = e.Index,
+                    ["type"] = e.Record.Type,
+                    ["record"] = e.Json,
+                    ["leafHash"] = Convert.ToBase64String(e.Leaf),
+                    ["inclusionProof"] = new JsonArray([.. hashes.Select(h => (JsonNode)Convert.ToBase64String(h))]),
+                    ["verified"] = true,
+                };
+            }
+
+            static string? F(AuditRecord r, string field) => r.Fields[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            static DateTimeOffset T(string? iso) => DateTimeOffset.Parse(iso!, CultureInfo.InvariantCulture);
+
+            var placements = new JsonArray();
+            foreach (var made in entries.Where(e => e.Record.Type == AuditRecordTypes.PlacementMade && F(e.Record, "workload") == name))
+            {
+                var id = F(made.Record, "placementId");
+                var host = F(made.Record, "host");
+                var released = entries.Where(e => e.Record.Type == AuditRecordTypes.PlacementReleased && F(e.Record, "placementId") == id)
+                    .Select(e => ((long Index, AuditRecord Record, string Json, byte[] Leaf)?)e).FirstOrDefault();
+                var from = made.Record.Time;
+                var to = released?.Record.Time ?? DateTimeOffset.MaxValue;
+                var reliedOn = F(made.Record, "reportId");
+                var reports = new JsonArray();
+                foreach (var r in entries.Where(e => e.Record.Type == AuditRecordTypes.ReportIssued && F(e.Record, "host") == host
+                             && (F(e.Record, "reportId") == reliedOn || (T(F(e.Record, "validTo")) >= from && T(F(e.Record, "validFrom")) <= to))))
+                {
+                    var reportId = F(r.Record, "reportId")!;
+                    var baselines = new JsonArray();
+                    try
+                    {
+                        var report = await c.GetAsync($"v1/reports/{Uri.EscapeDataString(reportId)}");
+                        foreach (var rule in (report["pools"]?.AsArray() ?? []).SelectMany(pool => pool!["rules"]?.AsArray() ?? []))
+                        {
+                            if (rule?["baseline"] is { } b && b.GetValueKind() == JsonValueKind.String)
+                            {
+                                baselines.Add(new JsonObject { ["name"] = b.GetValue<string>(), ["version"] = rule["baselineVersion"]?.DeepClone(), ["passed"] = rule["passed"]?.DeepClone() });
+                            }
+                        }
+                    }
+                    catch (ServiceRefusedException)
+                    {
+                        // The report row may have been purged; the audit record still proves it was issued.
+                    }
+
+                    reports.Add(new JsonObject
+                    {
+                        ["reportId"] = reportId,
+                        ["result"] = F(r.Record, "result"),
+                        ["validFrom"] = F(r.Record, "validFrom"),
+                        ["validTo"] = F(r.Record, "validTo"),
+                        ["reliedOn"] = reportId == reliedOn,
+                        ["baselines"] = baselines,
+                        ["audit"] = await Cited(r),
+                    });
+                }
+
+                placements.Add(new JsonObject
+                {
+                    ["placementId"] = id,
+                    ["host"] = host,
+                    ["reportId"] = reliedOn,
+                    ["placedAt"] = made.Record.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                    ["releasedAt"] = released?.Record.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                    ["placedRecord"] = await Cited(made),
+                    ["releasedRecord"] = released is { } rel ? await Cited(rel) : null,
+                    ["reports"] = reports,
+                });
+            }
+
+            ServiceClient.PrintJson(new JsonObject
+            {
+                ["workload"] = name,
+                ["checkpoint"] = note,
+                ["publicKey"] = list["publicKey"]!.GetValue<string>(),
+                ["placements"] = placements,
+            });
+            if (placements.Count == 0)
+            {
+                Console.Error.WriteLine($"no placement of '{name}' in the audit log (up to size {cp.Size})");
+                return Program.ExitRejected;
             }
 
             return Program.ExitOk;

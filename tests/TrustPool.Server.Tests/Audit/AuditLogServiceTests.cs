@@ -197,6 +197,31 @@ public abstract class AuditLogServiceTests
         Assert.True(first.SameAs(second));
     }
 
+    [SkippableFact]
+    public async Task EvacuationPlanAndHostRemoval_AreRecorded_EmptyPlanIsNot()
+    {
+        await using var h = await PopulatedAsync(Provider);
+        Assert.Empty((await h.OkAsync(HttpMethod.Get, "/v1/evacuations"))["items"]!.AsArray());
+        var before = (await EntriesAsync(h)).Count;
+        await h.OkAsync(HttpMethod.Post, "/v1/placements", new JsonObject
+        {
+            ["name"] = "db-1",
+            ["resources"] = new JsonObject { ["vcpus"] = 1, ["memoryMb"] = 512, ["diskGb"] = 1 },
+            ["trust"] = "required",
+            ["pools"] = new JsonArray("golden"),
+        });
+        ServiceHarness.Reboot(h.Hosts["au-1"], s_golden with { FirmwareVolume = "implant"u8.ToArray() });
+        Assert.Equal("untrusted", (await h.AttestAsync("au-1"))["trust"]!.GetValue<string>());
+        var plan = await h.OkAsync(HttpMethod.Get, "/v1/evacuations");
+        Assert.Single(plan["items"]!.AsArray());
+        await h.OkAsync(HttpMethod.Delete, "/v1/hosts/au-1");
+
+        var types = (await EntriesAsync(h)).Skip(before).Select(e => e["type"]!.GetValue<string>()).ToList();
+        Assert.Equal([AuditRecordTypes.PlacementMade, AuditRecordTypes.ReportIssued, AuditRecordTypes.EvacuationPlanned, AuditRecordTypes.HostRemoved], types);
+        var evacuation = AuditRecordEncoding.Decode(Encoding.UTF8.GetBytes((await EntriesAsync(h))[before + 2]["record"]!.GetValue<string>()));
+        Assert.Equal("db-1", evacuation.Fields["plan"]!["items"]![0]!["workload"]!.GetValue<string>());
+    }
+
     private static byte[][] Hashes(JsonNode node) => [.. node["proof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>()))];
 }
 

@@ -53,6 +53,7 @@ public static class Program
         }
 
         root.Subcommands.Add(CaCommands.Create());
+        root.Subcommands.Add(AuditCommands.Create());
         return root;
     }
 }

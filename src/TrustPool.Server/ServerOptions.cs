@@ -87,6 +87,9 @@ public sealed record ServerOptions
     /// <summary>Full Placement reconcile period in seconds (ARCHITECTURE.md: every 5 minutes).</summary>
     public int PlacementReconcileSeconds { get; init; } = 300;
 
+    /// <summary>A new audit checkpoint is signed on request when the log grew and the last one is at least this old (0 = always).</summary>
+    public int CheckpointIntervalSeconds { get; init; } = 10;
+
     /// <summary>SIEM export: <c>tcp://HOST:PORT</c> of a syslog receiver (off when null).</summary>
     public string? Syslog { get; init; }
 
@@ -169,6 +172,11 @@ public sealed record ServerOptions
         if (Retries is < 0 or > 10)
         {
             errors.Add($"Retries: {Retries} is not 0..10");
+        }
+
+        if (CheckpointIntervalSeconds is < 0 or > 86_400)
+        {
+            errors.Add($"CheckpointIntervalSeconds: {CheckpointIntervalSeconds} is not 0..86400");
         }
 
         if (ReportValiditySeconds is < 1 or > 30 * 86_400)
@@ -266,6 +274,7 @@ public sealed record ServerOptions
             OsUserDomainName = s[nameof(OsUserDomainName)] ?? o.OsUserDomainName,
             OsProjectDomainName = s[nameof(OsProjectDomainName)] ?? o.OsProjectDomainName,
             PlacementReconcileSeconds = Int(s, nameof(PlacementReconcileSeconds), o.PlacementReconcileSeconds, errors),
+            CheckpointIntervalSeconds = Int(s, nameof(CheckpointIntervalSeconds), o.CheckpointIntervalSeconds, errors),
         };
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using TrustPool.Attestation.Baselines;
 using TrustPool.Server.Attesting;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
 using TrustPool.Server.Storage;
@@ -102,6 +103,7 @@ public static class BaselineEndpoints
         var (host, evidence) = await s.Attestations.CollectVerifiedEvidenceAsync(fromHost, selection, http.RequestAborted);
         var context = AttestationService.Context(host);
         var created = new JsonArray();
+        var records = new List<TrustPool.Audit.Records.AuditRecord>();
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             foreach (var kind in kinds)
@@ -118,10 +120,13 @@ public static class BaselineEndpoints
                 }
 
                 var (version, digest) = await StoreVersionAsync(tx, baseline, s);
+                records.Add(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baselineName, version, KindName(kind), digest, s.Now));
                 created.Add(Summary(baselineName, KindName(kind), version, digest, baseline.Pcrs.Count, host.Name, s.Now));
             }
 
+            var entries = await s.Audit.AppendIfAsync(tx, [.. records]);
             await tx.CommitAsync();
+            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -155,7 +160,10 @@ public static class BaselineEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             (version, digest) = await StoreVersionAsync(tx, baseline, s);
+            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
+                KindName(baseline.Kind), digest, s.Now));
             await tx.CommitAsync();
+            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -243,7 +251,9 @@ public static class BaselineEndpoints
             throw ApiException.NotFound($"baseline '{name}'");
         }
 
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged("deleted", name, null, null, null, s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         s.Policy.Invalidate();
         return Results.NoContent();
     }

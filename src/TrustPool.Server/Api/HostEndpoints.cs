@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Enrollment;
 using TrustPool.Server.Hosting;
@@ -76,12 +77,15 @@ public static class HostEndpoints
     private static async Task<IResult> RemoveAsync(HttpContext http, ServerContext s, string name)
     {
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
+        var removed = await tx.GetHostAsync(name);
         if (!await tx.DeleteHostAsync(name))
         {
             throw ApiException.NotFound($"host '{name}'");
         }
 
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostRemoved(removed, name, s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
         s.Events.PublishRemoved(name);

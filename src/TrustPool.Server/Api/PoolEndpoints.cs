@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using TrustPool.Attestation.Evaluation;
 using TrustPool.Attestation.Pools;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
 using TrustPool.Server.Storage;
@@ -91,8 +92,11 @@ public static class PoolEndpoints
         int version;
         await using (var tx = await s.Store.BeginAsync(ct))
         {
-            version = await tx.UpsertPoolAsync(new PoolRecord(pool.Name, 0, PoolJson.Serialize(pool), s.Now));
+            var document = PoolJson.Serialize(pool);
+            version = await tx.UpsertPoolAsync(new PoolRecord(pool.Name, 0, document, s.Now));
+            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now));
             await tx.CommitAsync();
+            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -128,7 +132,9 @@ public static class PoolEndpoints
             throw ApiException.NotFound($"pool '{name}'");
         }
 
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged("deleted", name, null, null, s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         s.Policy.Invalidate();
         return Results.NoContent();
     }

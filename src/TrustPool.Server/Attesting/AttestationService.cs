@@ -12,6 +12,7 @@ using TrustPool.Server.Api;
 using TrustPool.Server.Enrollment;
 using TrustPool.Server.Events;
 using TrustPool.Server.Observability;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Storage;
 using TrustPool.Tpm.Quotes;
 using TrustPool.Tpm.Structures;
@@ -41,6 +42,9 @@ public sealed class AttestationService : IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, (string AkName, AttestationKey Key)> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TrustLevel> _lastTrust = new(StringComparer.Ordinal);
+
+    /// <summary>The audit log a re-enrollment requirement is recorded in.</summary>
+    public AuditLog? Audit { get; init; }
 
     public AttestationService(ITrustStore store, AgentClient agents, ReportSigner signer, PolicyCache policy, NonceRegistry nonces, ReportWriter writer,
         TrustEvents events, ServerMetrics metrics, ServerOptions options, TimeProvider time, ILogger logger)
@@ -221,7 +225,9 @@ public sealed class AttestationService : IDisposable
             {
                 await using var tx = await _store.BeginAsync(ct);
                 await tx.UpdateHostStateAsync(host.Name, HostStates.ReEnrollmentRequired);
+                var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
                 await tx.CommitAsync();
+                Audit?.Published(entries);
                 Forget(host.Name);
                 ServerLog.KeysChanged(_logger, host.Name);
             }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Attesting;
@@ -28,6 +29,9 @@ public sealed class ReportWriter : IAsyncDisposable
     }
 
     public long Batches { get; private set; }
+
+    /// <summary>The audit log each report's record is appended to, in the report rows' transaction.</summary>
+    public AuditLog? Audit { get; init; }
 
     public async Task WriteAsync(ReportWrite write, CancellationToken ct)
     {
@@ -95,7 +99,9 @@ public sealed class ReportWriter : IAsyncDisposable
         }
 
         await tx.WriteReportsAsync([.. writes.Select(w => w.Report)], clocks);
+        var entries = await Audit.AppendIfAsync(tx, [.. writes.Select(w => AuditRecords.ReportIssued(w.Report))]);
         await tx.CommitAsync();
+        Audit?.Published(entries);
     }
 
     public async ValueTask DisposeAsync()

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using TrustPool.Server.Agents;
 using TrustPool.Server.Api;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Storage;
 using TrustPool.Tpm;
 using TrustPool.Tpm.Client;
@@ -34,6 +35,9 @@ public sealed partial class EnrollmentService
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+
+    /// <summary>The audit log enrollments are recorded in (same transaction as the host row).</summary>
+    public AuditLog? Audit { get; init; }
 
     public EnrollmentService(ITrustStore store, AgentClient agents, ServerOptions options, TimeProvider time, ILogger logger)
     {
@@ -180,7 +184,9 @@ public sealed partial class EnrollmentService
                 await tx.UpdateHostAsync(host);
             }
 
+            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostEnrolled(host, existing is not null, _time.GetUtcNow()));
             await tx.CommitAsync();
+            Audit?.Published(entries);
         }
 
         ServerLog.HostEnrolled(_logger, host.Name, host.AgentUrl, Convert.ToHexStringLower(ak.Name), ekTrust);

@@ -44,6 +44,9 @@ public sealed class ServerContext
     /// <summary>SIEM export (syslog / CEF), when configured.</summary>
     public Siem.SiemExporter? Siem { get; init; }
 
+    /// <summary>The Merkle audit log (always set by <see cref="ServerHost"/>).</summary>
+    public global::TrustPool.Server.Audit.AuditLog? Audit { get; init; }
+
     /// <summary>OpenStack Placement trait sync, when configured.</summary>
     public OpenStack.PlacementSync? Placement { get; init; }
 

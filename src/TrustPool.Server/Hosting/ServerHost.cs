@@ -174,7 +174,11 @@ public sealed class ServerHost : IAsyncDisposable
 
             var agents = new AgentClient(clientCertificate, new AgentClientOptions { Timeout = options.RequestTimeout });
             owned.Add(agents);
-            var writer = new ReportWriter(store);
+            var auditKey = System.Security.Cryptography.ECDsa.Create();
+            owned.Add(auditKey);
+            auditKey.ImportFromPem(await File.ReadAllTextAsync(keyPath, cancellationToken));
+            var audit = new Audit.AuditLog(auditKey, time, TimeSpan.FromSeconds(options.CheckpointIntervalSeconds));
+            var writer = new ReportWriter(store) { Audit = audit };
             asyncOwned.Insert(0, writer);
             var events = new TrustEvents(store, logger);
             asyncOwned.Insert(0, events);
@@ -182,7 +186,7 @@ public sealed class ServerHost : IAsyncDisposable
             var hostsByTrust = new HostsByTrust(time);
             var metrics = new ServerMetrics(hostsByTrust.Snapshot);
             owned.Add(metrics);
-            var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger);
+            var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger) { Audit = audit };
             owned.Add(attestations);
             attestations.Recorded += hostsByTrust.Apply;
             events.Removed += hostsByTrust.Remove;
@@ -216,11 +220,13 @@ public sealed class ServerHost : IAsyncDisposable
                     Path.Combine(data, "siem-queue"), time, logger);
                 asyncOwned.Insert(0, siem);
                 siem.Attach(events);
+                audit.Siem = siem;
             }
 
             var context = new ServerContext
             {
                 Siem = siem,
+                Audit = audit,
                 Placement = placement,
                 Options = options,
                 Time = time,
@@ -228,7 +234,7 @@ public sealed class ServerHost : IAsyncDisposable
                 Agents = agents,
                 Signer = signer,
                 Tokens = tokens,
-                Enrollment = new EnrollmentService(store, agents, options, time, logger),
+                Enrollment = new EnrollmentService(store, agents, options, time, logger) { Audit = audit },
                 Attestations = attestations,
                 Policy = policy,
                 Events = events,
@@ -315,6 +321,7 @@ public sealed class ServerHost : IAsyncDisposable
         PoolEndpoints.Map(v1);
         AdminEndpoints.Map(v1);
         Placements.PlacementEndpoints.Map(v1);
+        AuditEndpoints.Map(v1);
         PollHostsEndpoint.Map(app);
         app.MapFallback(context => Problems.Result(404, "not-found", $"no endpoint {context.Request.Method} {context.Request.Path}").ExecuteAsync(context));
         await app.StartAsync(cancellationToken);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using TrustPool.Scheduling;
 using TrustPool.Server.Api;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
 using TrustPool.Server.Storage;
@@ -61,7 +62,9 @@ public static class PlacementEndpoints
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
                 await tx.InsertPlacementAsync(record);
+                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementMade(record));
                 await tx.CommitAsync();
+                s.Audit?.Published(entries);
             }
 
             return Results.Created($"/v1/placements/{record.Id}", View(record));
@@ -89,12 +92,15 @@ public static class PlacementEndpoints
     private static async Task<IResult> ReleaseAsync(HttpContext http, ServerContext s, string id)
     {
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        if (!await tx.ReleasePlacementAsync(id, s.Now))
+        var placement = (await tx.ListPlacementsAsync(false, null, id)).FirstOrDefault();
+        if (placement is null || !await tx.ReleasePlacementAsync(id, s.Now))
         {
             throw ApiException.NotFound($"active placement '{id}'");
         }
 
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementReleased(placement, s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         return Results.NoContent();
     }
 
@@ -103,7 +109,7 @@ public static class PlacementEndpoints
     {
         var hosts = await HostViews.LoadAsync(s.Store, http.RequestAborted);
         var plan = s.Scheduler.Evacuate(hosts, s.Now);
-        return Results.Json(new JsonObject
+        var result = new JsonObject
         {
             ["at"] = plan.At,
             ["items"] = new JsonArray([.. plan.Items.Select(i => (JsonNode)new JsonObject
@@ -116,7 +122,21 @@ public static class PlacementEndpoints
                 ["proposedReportId"] = i.ProposedReportId,
                 ["problem"] = i.Problem,
             })]),
-        });
+        };
+        if (plan.Items.Count > 0 && s.Audit is { } audit)
+        {
+            // The plan as returned (re-parsed so every value is plain JSON for the canonical encoding).
+            var entries = default(IReadOnlyList<AuditEntry>);
+            await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
+            {
+                entries = await audit.AppendAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, s.Now));
+                await tx.CommitAsync();
+            }
+
+            audit.Published(entries);
+        }
+
+        return Results.Json(result);
     }
 
     private static async Task<IResult> SetInventoryAsync(HttpContext http, ServerContext s, string name)

@@ -103,6 +103,26 @@ public static class Migrations
             );
             CREATE INDEX placements_host ON placements (host);
             """),
+        new(3, "audit log", """
+            CREATE TABLE audit_leaves (
+                idx BIGINT NOT NULL PRIMARY KEY,
+                type TEXT NOT NULL,
+                record TEXT NOT NULL,
+                leaf_hash {blob} NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE merkle_nodes (
+                level INTEGER NOT NULL,
+                idx BIGINT NOT NULL,
+                hash {blob} NOT NULL,
+                PRIMARY KEY (level, idx)
+            );
+            CREATE TABLE checkpoints (
+                size BIGINT NOT NULL PRIMARY KEY,
+                note TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>

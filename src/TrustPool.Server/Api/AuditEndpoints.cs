@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TrustPool.Server.Audit;
+using TrustPool.Server.Auth;
+using TrustPool.Server.Hosting;
+
+namespace TrustPool.Server.Api;
+
+/// <summary>
+/// <c>/v1/audit</c>: signed tree heads (C2SP signed notes), inclusion and consistency proofs (RFC 9162, base64
+/// hashes leaf-to-root), the stored entries and checkpoints, and the checkpoint-signing public key.
+/// </summary>
+public static class AuditEndpoints
+{
+    public static void Map(IEndpointRouteBuilder v1)
+    {
+        v1.MapGet("/audit/checkpoint", CheckpointAsync).RequireRole(Role.Reader).WithName("AuditCheckpoint");
+        v1.MapGet("/audit/checkpoints", CheckpointsAsync).RequireRole(Role.Reader).WithName("AuditCheckpoints");
+        v1.MapGet("/audit/proof/inclusion", InclusionAsync).RequireRole(Role.Reader).WithName("AuditInclusionProof");
+        v1.MapGet("/audit/proof/consistency", ConsistencyAsync).RequireRole(Role.Reader).WithName("AuditConsistencyProof");
+        v1.MapGet("/audit/entries", EntriesAsync).RequireRole(Role.Reader).WithName("AuditEntries");
+        v1.MapGet("/audit/key", (ServerContext s) => Results.Text(Log(s).PublicKeyPem, "application/x-pem-file")).RequireRole(Role.Reader).WithName("AuditKey");
+    }
+
+    private static AuditLog Log(ServerContext s) => s.Audit ?? throw new ApiException(503, "audit-unavailable", "this service has no audit log");
+
+    /// <summary>The latest checkpoint as a signed note (text/plain), signing a new one when due.</summary>
+    private static async Task<IResult> CheckpointAsync(HttpContext http, ServerContext s)
+    {
+        var cp = await Log(s).CheckpointAsync(s.Store, http.RequestAborted);
+        return Results.Text(cp.Note, "text/plain; charset=utf-8");
+    }
+
+    private static async Task<IResult> CheckpointsAsync(HttpContext http, ServerContext s)
+    {
+        var log = Log(s);
+        var list = await AuditLog.ReadCheckpointsAsync(s.Store, http.RequestAborted);
+        return Results.Json(new JsonObject
+        {
+            ["origin"] = log.Origin,
+            ["keyName"] = log.Signer.KeyName,
+            ["publicKey"] = log.PublicKeyPem,
+            ["checkpoints"] = new JsonArray([.. list.Select(c => (JsonNode)new JsonObject { ["size"] = c.Size, ["note"] = c.Note })]),
+        });
+    }
+
+    private static async Task<IResult> InclusionAsync(HttpContext http, ServerContext s, long? leaf, long? size)
+    {
+        var l = leaf ?? throw ApiException.BadRequest("leaf", "is required");
+        var n = size ?? throw ApiException.BadRequest("size", "is required");
+        var (leafHash, proof) = await Log(s).InclusionProofAsync(s.Store, l, n, http.RequestAborted);
+        return Results.Json(new JsonObject
+        {
+            ["leaf"] = l,
+            ["size"] = n,
+            ["leafHash"] = Convert.ToBase64String(leafHash),
+            ["proof"] = Hashes(proof),
+        });
+    }
+
+    private static async Task<IResult> ConsistencyAsync(HttpContext http, ServerContext s, long? from, long? to)
+    {
+        var a = from ?? throw ApiException.BadRequest("from", "is required");
+        var b = to ?? throw ApiException.BadRequest("to", "is required");
+        var proof = await Log(s).ConsistencyProofAsync(s.Store, a, b, http.RequestAborted);
+        return Results.Json(new JsonObject { ["from"] = a, ["to"] = b, ["proof"] = Hashes(proof) });
+    }
+
+    /// <summary>A bounded page of entries: the records exactly as stored (canonical JSON text) and their leaf hashes.</summary>
+    private static async Task<IResult> EntriesAsync(HttpContext http, ServerContext s, long? from, long? to)
+    {
+        _ = Log(s);
+        var start = from ?? 0;
+        var (leaves, size) = await AuditLog.ReadEntriesAsync(s.Store, start, to, http.RequestAborted);
+        return Results.Json(new JsonObject
+        {
+            ["size"] = size,
+            ["from"] = start,
+            ["to"] = start + leaves.Count,
+            ["entries"] = new JsonArray([.. leaves.Select(l => (JsonNode)new JsonObject
+            {
+                ["index"] = l.Index,
+                ["type"] = l.Type,
+                ["record"] = l.RecordJson,
+                ["leafHash"] = Convert.ToBase64String(l.LeafHash),
+            })]),
+        });
+    }
+
+    private static JsonArray Hashes(byte[][] hashes) => new([.. hashes.Select(h => (JsonNode)JsonValue.Create(Convert.ToBase64String(h)))]);
+}

@@ -222,6 +222,23 @@ public abstract class AuditLogServiceTests
         Assert.Equal("db-1", evacuation.Fields["plan"]!["items"]![0]!["workload"]!.GetValue<string>());
     }
 
+    [SkippableFact]
+    public async Task Siem_ReceivesEachRecordAfterCommit()
+    {
+        // Nothing listens on the target: lines stay in the disk queue, in order, where the test reads them.
+        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        await using var h = await ServiceHarness.StartAsync(Provider, o => o with { Syslog = $"tcp://127.0.0.1:{port}" });
+        await h.EnrollAsync(h.AddSoftwareHost("au-3", s_golden));
+        var entries = await EntriesAsync(h);
+        var lines = h.Server.Context.Siem!.Queue.Peek(100).Select(l => l.Line).ToList();
+        var enrolled = Assert.Single(lines, l => l.Contains("type=\"host.enrolled\"", StringComparison.Ordinal));
+        Assert.Contains("host=\"au-3\"", enrolled, StringComparison.Ordinal);
+        Assert.Contains($"auditIndex=\"{entries.Count - 1}\"", enrolled, StringComparison.Ordinal);
+    }
+
     private static byte[][] Hashes(JsonNode node) => [.. node["proof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>()))];
 }
 

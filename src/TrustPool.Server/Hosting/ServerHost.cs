@@ -165,10 +165,10 @@ public sealed class ServerHost : IAsyncDisposable
                 ServerLog.TrustOnFirstUse(logger);
             }
 
-            var anchors = EkTrustAnchors.Load(options.EkCaDirectory);
-            owned.Add(anchors);
             if (options.EkCaDirectory is not null)
             {
+                // Read once here so an unreadable folder fails the start; enrollment re-reads it for every host.
+                using var anchors = EkTrustAnchors.Load(options.EkCaDirectory);
                 ServerLog.EkAnchorsLoaded(logger, anchors.Count, options.EkCaDirectory);
             }
 

@@ -35,6 +35,8 @@ public sealed class PlacementSyncTests
         public PlacementAdmin(Uri url)
         {
             _http = new HttpClient { BaseAddress = new Uri(url.ToString().TrimEnd('/') + "/") };
+            // wsgiref answers HTTP/1.0 and closes after each response: never reuse a connection it may be closing.
+            _http.DefaultRequestHeaders.ConnectionClose = true;
             _http.DefaultRequestHeaders.Add("X-Auth-Token", "admin");
             _http.DefaultRequestHeaders.Add("OpenStack-API-Version", "placement 1.39");
             _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

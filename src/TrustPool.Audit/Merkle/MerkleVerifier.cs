@@ -9,9 +9,10 @@ namespace TrustPool.Audit.Merkle;
 /// transparency-dev/merkle <c>proof/verify.go</c> checked first. Everything here is untrusted input: proofs,
 /// sizes and roots come from the log or from an export.
 /// <para>
-/// Policy: every hash (leaf hash, roots, proof elements) must be 32 bytes, even where the algorithm would never
-/// hash it (equal sizes). transparency-dev accepts one vector with two equal 12-byte "roots"
-/// (<c>consistency/additional/sizes-are-equal-one-and-proof-is-empty.json</c>); we reject it (docs/AUDIT.md).
+/// Hash lengths: the leaf hash, every proof element and every root the algorithm combines must be 32 bytes. The one
+/// case where nothing is hashed, a consistency proof between equal sizes, is "the proof is empty and the two roots are
+/// the same bytes", as in transparency-dev (its vector <c>consistency/additional/sizes-are-equal-one-and-proof-is-empty.json</c>
+/// has two equal 12-byte "roots" and wants success); a tree is consistent with itself whatever its root is written as.
 /// </para>
 /// </summary>
 public static class MerkleVerifier
@@ -156,6 +157,18 @@ public static class MerkleVerifier
             return new InvalidProof(InvalidProofReason.Size1Zero, "a consistency proof from the empty tree proves nothing");
         }
 
+        if (size1 == size2)
+        {
+            // RFC 9162 2.1.4.2 fails an empty path; equal trees need none, they must simply have equal roots. Nothing
+            // is hashed here, so the roots are compared as given (transparency-dev: verifyMatch without a length check).
+            if (proof.Count != 0)
+            {
+                return WrongLength(proof.Count, 0);
+            }
+
+            return Match(root2, root1.ToArray(), "root2");
+        }
+
         if (CheckHashLengths(root1, "root1", root2, "root2", proof) is { } lengthError)
         {
             return lengthError;
@@ -165,12 +178,6 @@ public static class MerkleVerifier
         if (proof.Count != want)
         {
             return WrongLength(proof.Count, want);
-        }
-
-        if (size1 == size2)
-        {
-            // RFC 9162 2.1.4.2 fails an empty path; equal trees need none, they must simply have equal roots.
-            return Match(root2, root1.ToArray(), "root2");
         }
 
         // RFC 9162 2.1.4.2. Step 2: when size1 is a power of two its root is the subtree the path starts from.

@@ -32,6 +32,7 @@ public sealed class AuditLog
 
     private readonly TimeProvider _time;
     private readonly TimeSpan _checkpointInterval;
+    private CommittedEdge? _edge;
 
     public AuditLog(ECDsa key, TimeProvider time, TimeSpan checkpointInterval, string origin = DefaultOrigin)
     {
@@ -70,17 +71,25 @@ public sealed class AuditLog
 
         await LockAsync(tx);
         var size = await tx.GetAuditSizeAsync();
-        var tree = new MerkleTree(new SqlMerkleNodeStore(tx), (ulong)size);
+        // The right edge comes from the last commit when nothing else appended since (always, with one service
+        // writing); otherwise it is read from merkle_nodes. The size is read inside the locked transaction either way.
+        var edge = Volatile.Read(ref _edge);
+        var buffer = new AppendBuffer(tx, edge?.Size == size ? edge : null);
+        var tree = new MerkleTree(buffer, (ulong)size);
         var entries = new List<AuditEntry>(records.Count);
+        var now = Now;
         foreach (var record in records)
         {
             var bytes = AuditRecordEncoding.Encode(record);
             var leaf = MerkleHash.LeafHash(bytes);
             var index = (long)tree.AppendLeafHash(leaf);
-            await tx.InsertAuditLeafAsync(new AuditLeafRecord(index, record.Type, Encoding.UTF8.GetString(bytes), leaf, Now));
+            buffer.AddLeaf(new AuditLeafRecord(index, record.Type, Encoding.UTF8.GetString(bytes), leaf, now));
             entries.Add(new AuditEntry(index, record, leaf));
         }
 
+        await buffer.FlushAsync();
+        var next = buffer.Edge(size + records.Count);
+        tx.OnCommitted(() => Volatile.Write(ref _edge, next));
         return entries;
     }
 

@@ -20,16 +20,6 @@ public static class AuditStore
         return Convert.ToInt64(v, CultureInfo.InvariantCulture);
     }
 
-    public static async Task InsertAuditLeafAsync(this IStoreTransaction tx, AuditLeafRecord leaf)
-    {
-        ArgumentNullException.ThrowIfNull(tx);
-        ArgumentNullException.ThrowIfNull(leaf);
-        await tx.Connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO audit_leaves (idx, type, record, leaf_hash, created_at) VALUES (@Index, @Type, @RecordJson, @LeafHash, @CreatedAt)",
-            new { leaf.Index, leaf.Type, leaf.RecordJson, leaf.LeafHash, CreatedAt = Sql.Ms(leaf.CreatedAt) },
-            tx.Transaction));
-    }
-
     /// <summary>Leaves with <paramref name="from"/> ≤ index &lt; <paramref name="to"/>, in index order.</summary>
     public static async Task<IReadOnlyList<AuditLeafRecord>> ListAuditLeavesAsync(this IStoreTransaction tx, long from, long to)
     {

@@ -127,5 +127,11 @@ public interface IStoreTransaction : IAsyncDisposable
 
     Task<bool> DeleteWebhookAsync(string id);
 
+    /// <summary>
+    /// Runs <paramref name="action"/> once after <see cref="CommitAsync"/> succeeded (never on rollback), for caches of
+    /// committed state. Actions run in registration order and must not throw.
+    /// </summary>
+    void OnCommitted(Action action);
+
     Task CommitAsync();
 }

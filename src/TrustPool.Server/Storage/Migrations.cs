@@ -6,14 +6,15 @@ namespace TrustPool.Server.Storage;
 
 /// <summary>
 /// The schema, as an ordered list of migrations applied at start in one transaction. The SQL runs on
-/// SQLite and PostgreSQL alike; the only provider-specific token is <c>{blob}</c> (BLOB / BYTEA).
+/// SQLite and PostgreSQL alike; the only provider-specific token is <c>{blob}</c> (BLOB / BYTEA). A migration
+/// with <see cref="Migration.OnlyFor"/> changes one provider's physical layout; the other records the version only.
 /// Timestamps are BIGINT unix milliseconds UTC so ordering and comparison are identical on both.
 /// Append new migrations at the end; never edit one that has shipped.
 /// </summary>
 public static class Migrations
 {
     /// <summary>One schema step.</summary>
-    public sealed record Migration(int Version, string Description, string Sql);
+    public sealed record Migration(int Version, string Description, string Sql, string? OnlyFor = null);
 
     // Serializes migrations of several service instances starting at once on one PostgreSQL database.
     private const long PostgresAdvisoryLockKey = 0x5472_7573_7450_6f6c; // "TrustPol"
@@ -123,6 +124,31 @@ public static class Migrations
                 created_at BIGINT NOT NULL
             );
             """),
+        // SQLite stores a table whose key is not "INTEGER PRIMARY KEY" as a rowid B-tree plus a separate key index,
+        // so every audit append wrote four B-trees; now two (audit_leaves keyed by its rowid, merkle_nodes clustered
+        // on its key). Same columns and types; PostgreSQL's heap + index layout has nothing to gain.
+        new(4, "audit tables clustered on their keys (SQLite)", """
+            CREATE TABLE audit_leaves_v4 (
+                idx INTEGER NOT NULL PRIMARY KEY,
+                type TEXT NOT NULL,
+                record TEXT NOT NULL,
+                leaf_hash BLOB NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            INSERT INTO audit_leaves_v4 (idx, type, record, leaf_hash, created_at)
+                SELECT idx, type, record, leaf_hash, created_at FROM audit_leaves ORDER BY idx;
+            DROP TABLE audit_leaves;
+            ALTER TABLE audit_leaves_v4 RENAME TO audit_leaves;
+            CREATE TABLE merkle_nodes_v4 (
+                level INTEGER NOT NULL,
+                idx BIGINT NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY (level, idx)
+            ) WITHOUT ROWID;
+            INSERT INTO merkle_nodes_v4 (level, idx, hash) SELECT level, idx, hash FROM merkle_nodes;
+            DROP TABLE merkle_nodes;
+            ALTER TABLE merkle_nodes_v4 RENAME TO merkle_nodes;
+            """, OnlyFor: TrustStore.SqliteProvider),
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>
@@ -165,7 +191,11 @@ public static class Migrations
                 continue;
             }
 
-            await connection.ExecuteAsync(new CommandDefinition(SqlFor(migration, provider), transaction: tx, cancellationToken: ct));
+            if (migration.OnlyFor is null || migration.OnlyFor == provider)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(SqlFor(migration, provider), transaction: tx, cancellationToken: ct));
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_version (version, description, applied_at) VALUES (@Version, @Description, @AppliedAt)",
                 new { migration.Version, migration.Description, AppliedAt = nowMs },

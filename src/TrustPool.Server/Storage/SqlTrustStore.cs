@@ -15,6 +15,10 @@ internal sealed class SqlTrustStore : ITrustStore
     // (a store write inside an open transaction of the same flow): fail instead of hanging.
     private static readonly TimeSpan s_writerLockTimeout = TimeSpan.FromSeconds(30);
 
+    // SQLite handles (kept open by the connection pool) whose per-connection PRAGMAs are set.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> s_configuredHandles = new();
+    private static readonly object s_configured = new();
+
     private readonly string? _sqliteConnectionString;
     private readonly NpgsqlDataSource? _dataSource;
     private readonly SemaphoreSlim? _writerLock;
@@ -72,8 +76,14 @@ internal sealed class SqlTrustStore : ITrustStore
         try
         {
             await connection.OpenAsync(ct);
-            // Per-connection settings (foreign_keys comes from the connection string).
-            await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000", cancellationToken: ct));
+            // Per-connection settings (foreign_keys comes from the connection string). They stay with the SQLite
+            // handle, which the pool keeps open across Open/Close: set them once per handle.
+            if (connection.Handle is { } handle && !s_configuredHandles.TryGetValue(handle, out _))
+            {
+                await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000", cancellationToken: ct));
+                s_configuredHandles.AddOrUpdate(handle, s_configured);
+            }
+
             return connection;
         }
         catch

@@ -10,6 +10,7 @@ internal sealed class StoreTransaction : IStoreTransaction
     private readonly SqlTrustStore _store;
     private int _holdsWriterLock;
     private DbCommand? _insertReport;
+    private List<Action>? _onCommitted;
     private bool _disposed;
 
     public StoreTransaction(SqlTrustStore store, DbConnection connection, DbTransaction transaction, bool holdsWriterLock)
@@ -148,10 +149,26 @@ internal sealed class StoreTransaction : IStoreTransaction
     public async Task<bool> DeleteWebhookAsync(string id) =>
         await ExecuteAsync("DELETE FROM webhooks WHERE id = @id", new { id }, "webhook") > 0;
 
+    public void OnCommitted(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        (_onCommitted ??= []).Add(action);
+    }
+
     public async Task CommitAsync()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await Transaction.CommitAsync();
+        // Before the next SQLite writer may start, so it already sees what the actions cache.
+        if (_onCommitted is { } actions)
+        {
+            _onCommitted = null;
+            foreach (var action in actions)
+            {
+                action();
+            }
+        }
+
         // The write is over: let the next SQLite writer in now rather than at dispose, so the same flow may
         // write again (e.g. ConsumeNonceAsync) before its `await using` scope ends.
         ReleaseWriterLock();

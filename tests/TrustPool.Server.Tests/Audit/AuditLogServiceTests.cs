@@ -239,6 +239,52 @@ public abstract class AuditLogServiceTests
         Assert.Contains($"auditIndex=\"{entries.Count - 1}\"", enrolled, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task TwoWritersAndARollback_CachedRightEdgeNeverServesAStaleTree()
+    {
+        // Two logs on one database, as two service instances would be; each caches the right edge it committed.
+        await using var h = await PopulatedAsync(Provider);
+        var s = h.Server.Context;
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var other = new AuditLog(otherKey, TimeProvider.System, TimeSpan.Zero);
+        async Task AppendAsync(AuditLog log, string name, bool commit)
+        {
+            await using var tx = await s.Store.BeginAsync();
+            await log.AppendAsync(tx, [AuditRecords.HostRemoved(null, name, s.Now), AuditRecords.HostRemoved(null, name + "-b", s.Now)]);
+            if (commit)
+            {
+                await tx.CommitAsync();
+            }
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            // Had the rolled-back append been cached, the log would reach that size again (mine) with other leaves
+            // and the other writer would build on the wrong edge.
+            await AppendAsync(other, $"rolled-back-{i}", commit: false);
+            await AppendAsync(s.Audit!, $"mine-{i}", commit: true);
+            await AppendAsync(other, $"theirs-{i}", commit: true);
+        }
+
+        var entries = await EntriesAsync(h);
+        Assert.Contains(entries, e => e["record"]!.GetValue<string>().Contains("theirs-4-b", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e["record"]!.GetValue<string>().Contains("rolled-back", StringComparison.Ordinal));
+        var range = new CompactRange();
+        foreach (var e in entries)
+        {
+            range.AppendLeafData(Encoding.UTF8.GetBytes(e["record"]!.GetValue<string>()));
+        }
+
+        var (_, cp) = await CheckpointAsync(h);
+        Assert.Equal((ulong)entries.Count, cp.Size);
+        Assert.Equal(range.Root(), cp.RootHash);
+        for (var leaf = 0; leaf < entries.Count; leaf++)
+        {
+            var proof = await h.OkAsync(HttpMethod.Get, $"/v1/audit/proof/inclusion?leaf={leaf}&size={entries.Count}");
+            MerkleVerifier.VerifyInclusion(Convert.FromBase64String(entries[leaf]["leafHash"]!.GetValue<string>()), (ulong)leaf, cp.Size, Hashes(proof), cp.RootHash);
+        }
+    }
+
     private static byte[][] Hashes(JsonNode node) => [.. node["proof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>()))];
 }
 

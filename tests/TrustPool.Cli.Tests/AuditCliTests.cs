@@ -180,4 +180,88 @@ public sealed class AuditCliTests : IClassFixture<AuditServiceFixture>
         var none = await Task.Run(() => Cli.Run(["audit", "report", "--workload", "no-such-workload", .. _f.Connection]));
         Assert.Equal(1, none.ExitCode);
     }
+
+    [Fact]
+    public async Task ComplianceReport_Workload_NoGapAndHtmlPage()
+    {
+        var html = Path.Combine(_f.Dir, "web-1.html");
+        var r = await Task.Run(() => Cli.Run(["audit", "report", "--workload", "web-1", "--html", html, .. _f.Connection]));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var placement = Assert.Single(JsonNode.Parse(r.StdOut)!["placements"]!.AsArray())!;
+        // Trusted before it was placed, released while the report was still valid: no gap.
+        Assert.Empty(placement["gaps"]!.AsArray());
+        Assert.All(placement["reports"]!.AsArray(), x => Assert.True(x!["audit"]!["verified"]!.GetValue<bool>()));
+
+        var page = await File.ReadAllTextAsync(html);
+        Assert.StartsWith("<!DOCTYPE html>", page, StringComparison.Ordinal);
+        Assert.Contains("Compliance report: workload web-1", page, StringComparison.Ordinal);
+        Assert.Contains("web-1 on au-1", page, StringComparison.Ordinal);
+        Assert.Contains("No gap: the host was trusted throughout.", page, StringComparison.Ordinal);
+        Assert.Contains(placement["reportId"]!.GetValue<string>(), page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ComplianceReport_HostInterval_GapBeforeFirstReport()
+    {
+        var from = DateTimeOffset.UtcNow.AddHours(-1);
+        var to = DateTimeOffset.UtcNow.AddMinutes(1);
+        var r = await Task.Run(() => Cli.Run(["audit", "report", "--host", "au-1", "--from", from.ToString("O"), "--to", to.ToString("O"), .. _f.Connection]));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var doc = JsonNode.Parse(r.StdOut)!;
+        Assert.Equal("au-1", doc["host"]!.GetValue<string>());
+        var reports = doc["reports"]!.AsArray();
+        Assert.NotEmpty(reports);
+        Assert.All(reports, x => Assert.Equal("trusted", x!["result"]!.GetValue<string>()));
+        Assert.Single(doc["placements"]!.AsArray());
+        // The host was enrolled minutes ago: the hour before its first report is a gap, and it ends where that report starts.
+        var first = doc["gaps"]!.AsArray()[0]!;
+        Assert.Equal("no valid trust report", first["reason"]!.GetValue<string>());
+        Assert.Equal(DateTimeOffset.Parse(reports[0]!["validFrom"]!.GetValue<string>()), DateTimeOffset.Parse(first["to"]!.GetValue<string>()));
+        Assert.True(DateTimeOffset.Parse(first["from"]!.GetValue<string>()) - from < TimeSpan.FromSeconds(1));
+    }
+
+    [Theory]
+    [InlineData("workload=web-1&host=au-1", "workload")]
+    [InlineData("host=au-1&from=2026-01-01T00:00:00Z", "to")]
+    [InlineData("host=au-1&from=yesterday&to=2026-01-01T00:00:00Z", "from")]
+    [InlineData("host=au-1&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to")]
+    [InlineData("workload=web-1&format=pdf", "format")]
+    public async Task ComplianceEndpoint_BadQuery_400NamesTheField(string query, string field)
+    {
+        using var response = await _f.Harness.Http.GetAsync(new Uri($"/v1/audit/compliance?{query}", UriKind.Relative));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == 400, body);
+        Assert.Contains(field, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ComplianceEndpoint_Html_ServedWithStrictCsp()
+    {
+        using var response = await _f.Harness.Http.GetAsync(new Uri("/v1/audit/compliance?workload=web-1&format=html", UriKind.Relative));
+        Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Contains("web-1 on au-1", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ComplianceCheck_EditedRecordOrOtherKey_Refused()
+    {
+        using var response = await _f.Harness.Http.GetAsync(new Uri("/v1/audit/compliance?workload=web-1", UriKind.Relative));
+        var original = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        Assert.Empty(TrustPool.Cli.Commands.ComplianceCheck.Verify((JsonObject)original.DeepClone(), null));
+
+        // The placement record now names another host, and its leaf hash is recomputed to match: the proof fails.
+        var edited = (JsonObject)original.DeepClone();
+        var placed = edited["placements"]![0]!["placedRecord"]!;
+        var text = placed["record"]!.GetValue<string>().Replace("au-1", "au-9", StringComparison.Ordinal);
+        placed["record"] = text;
+        placed["leafHash"] = Convert.ToBase64String(MerkleHash.LeafHash(Encoding.UTF8.GetBytes(text)));
+        var problem = Assert.Single(TrustPool.Cli.Commands.ComplianceCheck.Verify(edited, null));
+        Assert.Contains($"record {placed["index"]}: not included", problem, StringComparison.Ordinal);
+
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var wrongKey = TrustPool.Cli.Commands.ComplianceCheck.Verify((JsonObject)original.DeepClone(), other.ExportSubjectPublicKeyInfoPem());
+        Assert.StartsWith("checkpoint:", Assert.Single(wrongKey), StringComparison.Ordinal);
+    }
 }

@@ -87,134 +87,57 @@ internal static class AuditCommands
     }
 
     /// <summary>
-    /// Compliance report for one workload: its placements (host, report relied on, interval), the reports of that host
-    /// covering the interval with the baseline versions they matched, and an inclusion proof of every cited record
-    /// against the latest signed checkpoint (checked here before printing).
+    /// Compliance report of a workload (<c>--workload W</c>) or of a host over an interval (<c>--host H --from T1 --to
+    /// T2</c>), built by the service from its audit log (GET /v1/audit/compliance): placements, covering reports with the
+    /// baseline versions they matched, gaps in trust, and an inclusion proof per cited record. Nothing is printed
+    /// before the checkpoint signature and every proof have been checked here.
     /// </summary>
     private static Command Report()
     {
-        var workload = new Option<string>("--workload") { Description = "Workload name", Required = true };
-        var cmd = new Command("report", "Compliance report of a workload (JSON): placements, hosts, covering reports and baselines, inclusion proofs") { workload };
+        var workload = new Option<string>("--workload") { Description = "Workload name" };
+        var host = new Option<string>("--host") { Description = "Host name (with --from and --to)" };
+        var from = new Option<string>("--from") { Description = "Start of the interval, ISO 8601 (with --host)" };
+        var to = new Option<string>("--to") { Description = "End of the interval, ISO 8601 (with --host)" };
+        var html = new Option<string>("--html") { Description = "Also save the service's readable HTML page of the report to this file" };
+        var publicKey = new Option<string>("--public-key") { Description = "PEM public key the checkpoint must be signed with (default: the key the service names)" };
+        var cmd = new Command("report", "Compliance report (JSON) of a workload or of a host over an interval: placements, covering reports and baselines, trust gaps, inclusion proofs checked against the signed checkpoint")
+        {
+            workload, host, from, to, html, publicKey,
+        };
         cmd.SetAction(p => ServiceClient.Run(p, async (c, _) =>
         {
-            var name = p.GetValue(workload)!;
-            await c.GetAsync("v1/audit/checkpoint");
-            var list = await c.GetAsync("v1/audit/checkpoints");
-            using var key = ECDsa.Create();
-            key.ImportFromPem(list["publicKey"]!.GetValue<string>());
-            var verifier = new CheckpointVerifier(list["keyName"]!.GetValue<string>(), key, list["origin"]!.GetValue<string>());
-            var notes = list["checkpoints"]!.AsArray();
-            if (notes.Count == 0)
+            var w = p.GetValue(workload);
+            var h = p.GetValue(host);
+            if ((w is null) == (h is null) || (h is not null && (p.GetValue(from) is null || p.GetValue(to) is null)))
             {
-                throw new ServiceRefusedException(0, "the audit log has no checkpoint yet");
+                throw new CliUsageException("give --workload W, or --host H with --from T1 and --to T2");
             }
 
-            var note = notes.MaxBy(x => x!["size"]!.GetValue<long>())!["note"]!.GetValue<string>();
-            var cp = verifier.Verify(note);
-            var entries = new List<(long Index, AuditRecord Record, string Json, byte[] Leaf)>();
-            while ((ulong)entries.Count < cp.Size)
+            var query = w is not null
+                ? $"workload={Uri.EscapeDataString(w)}"
+                : $"host={Uri.EscapeDataString(h!)}&from={Uri.EscapeDataString(p.GetValue(from)!)}&to={Uri.EscapeDataString(p.GetValue(to)!)}";
+            var report = (await c.GetAsync($"v1/audit/compliance?{query}")).AsObject();
+            var pinned = p.GetValue(publicKey) is { } pem ? await File.ReadAllTextAsync(pem) : null;
+            var problems = ComplianceCheck.Verify(report, pinned);
+            foreach (var problem in problems)
             {
-                var page = await c.GetAsync($"v1/audit/entries?from={entries.Count}&to={cp.Size}");
-                var got = page["entries"]!.AsArray();
-                if (got.Count == 0)
-                {
-                    break;
-                }
-
-                foreach (var e in got)
-                {
-                    var json = e!["record"]!.GetValue<string>();
-                    var bytes = Encoding.UTF8.GetBytes(json);
-                    entries.Add((e["index"]!.GetValue<long>(), AuditRecordEncoding.Decode(bytes), json, MerkleHash.LeafHash(bytes)));
-                }
+                Console.Error.WriteLine($"tampered: {problem}");
             }
 
-            async Task<JsonObject> Cited((long Index, AuditRecord Record, string Json, byte[] Leaf) e)
+            if (problems.Count > 0)
             {
-                var proof = await c.GetAsync($"v1/audit/proof/inclusion?leaf={e.Index}&size={cp.Size}");
-                var hashes = proof["proof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>())).ToArray();
-                MerkleVerifier.VerifyInclusion(e.Leaf, (ulong)e.Index, cp.Size, hashes, cp.RootHash);
-                return new JsonObject
-                {
-                    ["index"] = e.Index,
-                    ["type"] = e.Record.Type,
-                    ["record"] = e.Json,
-                    ["leafHash"] = Convert.ToBase64String(e.Leaf),
-                    ["inclusionProof"] = new JsonArray([.. hashes.Select(h => (JsonNode)Convert.ToBase64String(h))]),
-                    ["verified"] = true,
-                };
+                return Program.ExitRejected;
             }
 
-            static string? F(AuditRecord r, string field) => r.Fields[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-            static DateTimeOffset T(string? iso) => DateTimeOffset.Parse(iso!, CultureInfo.InvariantCulture);
-
-            var placements = new JsonArray();
-            foreach (var made in entries.Where(e => e.Record.Type == AuditRecordTypes.PlacementMade && F(e.Record, "workload") == name))
+            if (p.GetValue(html) is { } file)
             {
-                var id = F(made.Record, "placementId");
-                var host = F(made.Record, "host");
-                var released = entries.Where(e => e.Record.Type == AuditRecordTypes.PlacementReleased && F(e.Record, "placementId") == id)
-                    .Select(e => ((long Index, AuditRecord Record, string Json, byte[] Leaf)?)e).FirstOrDefault();
-                var from = made.Record.Time;
-                var to = released?.Record.Time ?? DateTimeOffset.MaxValue;
-                var reliedOn = F(made.Record, "reportId");
-                var reports = new JsonArray();
-                foreach (var r in entries.Where(e => e.Record.Type == AuditRecordTypes.ReportIssued && F(e.Record, "host") == host
-                             && (F(e.Record, "reportId") == reliedOn || (T(F(e.Record, "validTo")) >= from && T(F(e.Record, "validFrom")) <= to))))
-                {
-                    var reportId = F(r.Record, "reportId")!;
-                    var baselines = new JsonArray();
-                    try
-                    {
-                        var report = await c.GetAsync($"v1/reports/{Uri.EscapeDataString(reportId)}");
-                        foreach (var rule in (report["pools"]?.AsArray() ?? []).SelectMany(pool => pool!["rules"]?.AsArray() ?? []))
-                        {
-                            if (rule?["baseline"] is { } b && b.GetValueKind() == JsonValueKind.String)
-                            {
-                                baselines.Add(new JsonObject { ["name"] = b.GetValue<string>(), ["version"] = rule["baselineVersion"]?.DeepClone(), ["passed"] = rule["passed"]?.DeepClone() });
-                            }
-                        }
-                    }
-                    catch (ServiceRefusedException)
-                    {
-                        // The report row may have been purged; the audit record still proves it was issued.
-                    }
-
-                    reports.Add(new JsonObject
-                    {
-                        ["reportId"] = reportId,
-                        ["result"] = F(r.Record, "result"),
-                        ["validFrom"] = F(r.Record, "validFrom"),
-                        ["validTo"] = F(r.Record, "validTo"),
-                        ["reliedOn"] = reportId == reliedOn,
-                        ["baselines"] = baselines,
-                        ["audit"] = await Cited(r),
-                    });
-                }
-
-                placements.Add(new JsonObject
-                {
-                    ["placementId"] = id,
-                    ["host"] = host,
-                    ["reportId"] = reliedOn,
-                    ["placedAt"] = made.Record.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-                    ["releasedAt"] = released?.Record.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-                    ["placedRecord"] = await Cited(made),
-                    ["releasedRecord"] = released is { } rel ? await Cited(rel) : null,
-                    ["reports"] = reports,
-                });
+                await File.WriteAllTextAsync(file, await c.GetTextAsync($"v1/audit/compliance?{query}&format=html"));
             }
 
-            ServiceClient.PrintJson(new JsonObject
+            ServiceClient.PrintJson(report);
+            if (w is not null && report["placements"]!.AsArray().Count == 0)
             {
-                ["workload"] = name,
-                ["checkpoint"] = note,
-                ["publicKey"] = list["publicKey"]!.GetValue<string>(),
-                ["placements"] = placements,
-            });
-            if (placements.Count == 0)
-            {
-                Console.Error.WriteLine($"no placement of '{name}' in the audit log (up to size {cp.Size})");
+                Console.Error.WriteLine($"no placement of '{w}' in the audit log (up to size {report["checkpointSize"]})");
                 return Program.ExitRejected;
             }
 

@@ -21,7 +21,46 @@ public static class AuditEndpoints
         v1.MapGet("/audit/proof/inclusion", InclusionAsync).RequireRole(Role.Reader).WithName("AuditInclusionProof");
         v1.MapGet("/audit/proof/consistency", ConsistencyAsync).RequireRole(Role.Reader).WithName("AuditConsistencyProof");
         v1.MapGet("/audit/entries", EntriesAsync).RequireRole(Role.Reader).WithName("AuditEntries");
+        v1.MapGet("/audit/compliance", ComplianceAsync).RequireRole(Role.Reader).WithName("AuditComplianceReport");
         v1.MapGet("/audit/key", (ServerContext s) => Results.Text(Log(s).PublicKeyPem, "application/x-pem-file")).RequireRole(Role.Reader).WithName("AuditKey");
+    }
+
+    /// <summary>
+    /// The compliance report of a workload (<c>?workload=W</c>) or of a host over an interval
+    /// (<c>?host=H&amp;from=T1&amp;to=T2</c>, ISO 8601): JSON, or a readable page with <c>format=html</c>.
+    /// </summary>
+    private static async Task<IResult> ComplianceAsync(HttpContext http, ServerContext s, string? workload, string? host, string? from, string? to, string? format)
+    {
+        var log = Log(s);
+        var html = format switch
+        {
+            null or "json" => false,
+            "html" => true,
+            _ => throw ApiException.BadRequest("format", "must be json or html"),
+        };
+        var query = new ComplianceQuery(workload, host, Time(from, "from"), Time(to, "to"));
+        var report = await ComplianceReport.BuildAsync(s.Store, log, query, s.Now, http.RequestAborted);
+        if (!html)
+        {
+            return Results.Json(report);
+        }
+
+        http.Response.Headers.ContentSecurityPolicy = ComplianceHtml.ContentSecurityPolicy;
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        return Results.Content(ComplianceHtml.Render(report), "text/html; charset=utf-8");
+    }
+
+    private static DateTimeOffset? Time(string? value, string field)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        return value.Length <= 64 && DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var t)
+            ? t
+            : throw ApiException.BadRequest(field, "must be an ISO 8601 time such as 2026-11-27T10:00:00Z");
     }
 
     private static AuditLog Log(ServerContext s) => s.Audit ?? throw new ApiException(503, "audit-unavailable", "this service has no audit log");

@@ -101,7 +101,16 @@ internal sealed class ServiceClient : IDisposable
 
     public Task<JsonNode> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
 
+    /// <summary>GET of a non-JSON document (e.g. an HTML page); refusals throw as for JSON.</summary>
+    public async Task<string> GetTextAsync(string path) => (await SendRawAsync(HttpMethod.Get, path, null)).Text;
+
     private async Task<JsonNode> SendAsync(HttpMethod method, string path, JsonNode? body)
+    {
+        var (_, node) = await SendRawAsync(method, path, body);
+        return node ?? new JsonObject();
+    }
+
+    private async Task<(string Text, JsonNode? Node)> SendRawAsync(HttpMethod method, string path, JsonNode? body)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         if (body is not null)
@@ -123,12 +132,15 @@ internal sealed class ServiceClient : IDisposable
         {
             var text = await response.Content.ReadAsStringAsync();
             JsonNode? node = null;
-            try
+            if (response.Content.Headers.ContentType?.MediaType is { } media && media.Contains("json", StringComparison.OrdinalIgnoreCase))
             {
-                node = text.Length == 0 ? null : JsonNode.Parse(text);
-            }
-            catch (JsonException)
-            {
+                try
+                {
+                    node = text.Length == 0 ? null : JsonNode.Parse(text);
+                }
+                catch (JsonException)
+                {
+                }
             }
 
             if (!response.IsSuccessStatusCode)
@@ -138,7 +150,7 @@ internal sealed class ServiceClient : IDisposable
                 throw new ServiceRefusedException((int)response.StatusCode, $"{(int)response.StatusCode} {type}: {detail}");
             }
 
-            return node ?? new JsonObject();
+            return (text, node);
         }
     }
 

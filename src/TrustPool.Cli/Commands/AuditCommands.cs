@@ -27,49 +27,58 @@ internal static class AuditCommands
         return audit;
     }
 
+    /// <summary>The export document (<see cref="ExportFormat"/>): every entry up to the latest checkpoint, every checkpoint, the key.</summary>
+    internal static async Task<JsonObject> ExportAsync(ServiceClient c)
+    {
+        // Ask for a checkpoint first: the service signs a new one when the log grew and the last is old enough.
+        _ = await c.GetAsync("v1/audit/checkpoint");
+        var list = await c.GetAsync("v1/audit/checkpoints");
+        var checkpoints = list["checkpoints"]!.AsArray();
+        var covered = checkpoints.Count == 0 ? 0 : checkpoints.Max(x => x!["size"]!.GetValue<long>());
+        var entries = new JsonArray();
+        while (entries.Count < covered)
+        {
+            var page = await c.GetAsync($"v1/audit/entries?from={entries.Count}&to={covered}");
+            var got = page["entries"]!.AsArray();
+            if (got.Count == 0)
+            {
+                throw new ServiceRefusedException(0, $"the service returned no entries from {entries.Count}");
+            }
+
+            foreach (var e in got)
+            {
+                entries.Add(new JsonObject
+                {
+                    ["index"] = e!["index"]!.GetValue<long>(),
+                    ["type"] = e["type"]!.GetValue<string>(),
+                    ["record"] = e["record"]!.GetValue<string>(),
+                    ["leafHash"] = e["leafHash"]!.GetValue<string>(),
+                });
+            }
+        }
+
+        var doc = new JsonObject
+        {
+            ["format"] = ExportFormat,
+            ["origin"] = list["origin"]!.GetValue<string>(),
+            ["keyName"] = list["keyName"]!.GetValue<string>(),
+            ["publicKey"] = list["publicKey"]!.GetValue<string>(),
+            ["size"] = covered,
+            ["checkpoints"] = new JsonArray([.. checkpoints.Select(x => (JsonNode)new JsonObject { ["size"] = x!["size"]!.GetValue<long>(), ["note"] = x["note"]!.GetValue<string>() })]),
+            ["entries"] = entries,
+        };
+        return doc;
+    }
+
     private static Command Export()
     {
         var output = new Option<string>("--out") { Description = "File to write the export (JSON) to", Required = true };
         var cmd = new Command("export", "Export every audit entry, every stored checkpoint and the signing public key as one JSON document") { output };
         cmd.SetAction(p => ServiceClient.Run(p, async (c, json) =>
         {
-            // Ask for a checkpoint first: the service signs a new one when the log grew and the last is old enough.
-            _ = await c.GetAsync("v1/audit/checkpoint");
-            var list = await c.GetAsync("v1/audit/checkpoints");
-            var checkpoints = list["checkpoints"]!.AsArray();
-            var covered = checkpoints.Count == 0 ? 0 : checkpoints.Max(x => x!["size"]!.GetValue<long>());
-            var entries = new JsonArray();
-            while (entries.Count < covered)
-            {
-                var page = await c.GetAsync($"v1/audit/entries?from={entries.Count}&to={covered}");
-                var got = page["entries"]!.AsArray();
-                if (got.Count == 0)
-                {
-                    throw new ServiceRefusedException(0, $"the service returned no entries from {entries.Count}");
-                }
-
-                foreach (var e in got)
-                {
-                    entries.Add(new JsonObject
-                    {
-                        ["index"] = e!["index"]!.GetValue<long>(),
-                        ["type"] = e["type"]!.GetValue<string>(),
-                        ["record"] = e["record"]!.GetValue<string>(),
-                        ["leafHash"] = e["leafHash"]!.GetValue<string>(),
-                    });
-                }
-            }
-
-            var doc = new JsonObject
-            {
-                ["format"] = ExportFormat,
-                ["origin"] = list["origin"]!.GetValue<string>(),
-                ["keyName"] = list["keyName"]!.GetValue<string>(),
-                ["publicKey"] = list["publicKey"]!.GetValue<string>(),
-                ["size"] = covered,
-                ["checkpoints"] = new JsonArray([.. checkpoints.Select(x => (JsonNode)new JsonObject { ["size"] = x!["size"]!.GetValue<long>(), ["note"] = x["note"]!.GetValue<string>() })]),
-                ["entries"] = entries,
-            };
+            var doc = await ExportAsync(c);
+            var entries = doc["entries"]!.AsArray();
+            var checkpoints = doc["checkpoints"]!.AsArray();
             await File.WriteAllTextAsync(p.GetValue(output)!, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             var summary = new JsonObject { ["out"] = p.GetValue(output), ["entries"] = entries.Count, ["checkpoints"] = checkpoints.Count };
             if (json)

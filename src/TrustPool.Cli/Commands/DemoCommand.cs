@@ -100,6 +100,7 @@ internal static class DemoCommand
             var victim = await walk.TamperAsync();
             var evacuations = await walk.EvacuateAsync(victim);
             await walk.AttacksAsync(victim, agents.Add(RogueHost, DemoCatalog.Hardware[0], DemoCatalog.Os[0], "DE", await rogue));
+            await walk.AuditAsync(victim);
 
             AnsiConsole.WriteLine();
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
@@ -457,6 +458,47 @@ internal static class DemoCommand
             }
 
             return items.Count;
+        }
+
+        /// <summary>
+        /// Exports the Merkle audit log over the API and verifies it offline as <c>trustpool audit verify</c> does, then
+        /// asks for the compliance report of a workload that ran on the tampered host and checks its proofs.
+        /// </summary>
+        public async Task AuditAsync(DemoHost victim)
+        {
+            Section("10. audit: GET /v1/audit/*; every step above is a record in a Merkle log with signed checkpoints");
+            var export = await AuditCommands.ExportAsync(api);
+            var verified = AuditExportVerifier.Verify(export.ToJsonString(), [], null);
+            if (!verified.Valid)
+            {
+                throw new InvalidOperationException($"the audit log does not verify: {string.Join("; ", verified.Problems)}");
+            }
+
+            var types = export["entries"]!.AsArray().GroupBy(e => Str(e!, "type")).Select(g => $"{g.Count()} {g.Key}");
+            AnsiConsole.MarkupLine($"[green]audit log verified[/]: {verified.Entries} records, {verified.Checkpoints} signed checkpoint(s); every leaf rebuilt, the root matches the signed checkpoint of size {verified.VerifiedSize}");
+            AnsiConsole.MarkupLine($"  records: {Markup.Escape(string.Join(", ", types))}; checked offline, as [bold]trustpool audit verify[/] does");
+
+            var workload = _placements.Where(p => Str(p, "host") == victim.Name).Select(p => Str(p, "workload")).First();
+            var report = (await api.GetAsync($"v1/audit/compliance?workload={Uri.EscapeDataString(workload)}")).AsObject();
+            var problems = ComplianceCheck.Verify(report, export["publicKey"]!.GetValue<string>());
+            if (problems.Count > 0)
+            {
+                throw new InvalidOperationException($"the compliance report of {workload} does not verify: {string.Join("; ", problems)}");
+            }
+
+            var placement = report["placements"]!.AsArray()[0]!;
+            var covering = placement["reports"]!.AsArray();
+            var relied = covering.First(r => r!["reliedOn"]!.GetValue<bool>())!;
+            var baselines = string.Join(", ", relied["baselines"]!.AsArray().Select(b => $"{Str(b!, "name")} v{Str(b!, "version")}").Distinct());
+            var proofs = covering.Count + 1 + (placement["releasedRecord"] is null ? 0 : 1);
+            AnsiConsole.MarkupLine($"compliance report of [bold]{Markup.Escape(workload)}[/] (GET /v1/audit/compliance): placed on {Markup.Escape(Str(placement, "host"))} " +
+                $"at {Markup.Escape(Str(placement, "placedAt"))} relying on report {Short(Str(relied, "reportId"))} ({Markup.Escape(Str(relied, "result"))}: {Markup.Escape(baselines)}); {covering.Count} report(s) cover it");
+            foreach (var gap in placement["gaps"]!.AsArray())
+            {
+                AnsiConsole.MarkupLine($"  [red]gap[/]: not trusted from {Markup.Escape(Str(gap!, "from"))} to {Markup.Escape(Str(gap!, "to"))} ({Markup.Escape(Str(gap!, "reason"))})");
+            }
+
+            AnsiConsole.MarkupLine($"  {proofs} inclusion proofs [green]verified[/] against the signed checkpoint of size {Str(report, "checkpointSize")}; the page for an auditor: GET /v1/audit/compliance?workload={Markup.Escape(Uri.EscapeDataString(workload))}&format=html");
         }
 
         /// <summary>Attacks that need no proxy: a TPM from an unknown vendor, and a trust report edited after signing.</summary>

@@ -37,6 +37,8 @@ internal sealed class DemoService : IAsyncDisposable
             IntervalSeconds = 0,
             RequestTimeoutSeconds = 20,
             Retries = 0,
+            // A checkpoint whenever the log grew: the walk-through's audit step must see every record it just wrote.
+            CheckpointIntervalSeconds = 0,
         };
         // Only errors, on stderr: the walk-through owns stdout.
         var server = await ServerHost.StartAsync(options, b => b.SetMinimumLevel(LogLevel.Error).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));

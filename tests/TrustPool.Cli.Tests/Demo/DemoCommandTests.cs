@@ -49,6 +49,18 @@ public class DemoCommandTests
 
         Assert.Matches(@"enroll a TPM whose EK certificate is from an unknown vendor CA: refused", o);
         Assert.Matches(@"POST /v1/reports/verify: invalid", o);
+
+        // The audit step: the whole log verified offline, then the compliance report of a workload that ran on the
+        // victim shows the gap that began with the tampered report.
+        var audit = Regex.Match(o, @"audit log verified: (\d+) records, \d+ signed checkpoint\(s\); every leaf rebuilt, the root matches the signed checkpoint of size (\d+)");
+        Assert.True(audit.Success, o);
+        Assert.Equal(audit.Groups[1].Value, audit.Groups[2].Value);
+        Assert.Matches(@"records: 6 host\.enrolled, \d+ baseline\.changed, \d+ pool\.changed, \d+ report\.issued, 6 placement\.made, 1 evacuation\.planned; checked offline", o);
+        var compliance = Regex.Match(o, $@"compliance report of ([a-z0-9-]+) \(GET /v1/audit/compliance\): placed on {victim} at \S+ relying on report \S+ \(trusted: [^)]+\); (\d+) report\(s\) cover it");
+        Assert.True(compliance.Success, o);
+        Assert.Contains(compliance.Groups[1].Value, evacuations.Select(e => e.Groups[1].Value));
+        Assert.Matches(@"gap: not trusted from \S+ to \S+ \(report says untrusted\)", o);
+        Assert.Matches(@"\d+ inclusion proofs verified against the signed checkpoint of size \d+", o);
     }
 
     [Fact]

@@ -300,8 +300,9 @@ public sealed class DocWalkthroughTests
                     Err("422 urn:trustpool:service:agent-tls-pin-mismatch");
                     return;
                 case "host attest":
-                    Out("untrusted");
-                    Out("PcrMismatch");
+                    Out($"for {name}: untrusted");
+                    Out("NoPoolMatched");
+                    Out("; first differing event #");
                     return;
                 default:
                     Assert.Fail($"{step}: no check for a failing '{verb}'");

@@ -231,11 +231,45 @@ public sealed class DocWalkthroughTests
         }
         else
         {
-            Assert.Contains("server listening on https://127.0.0.1:", output, StringComparison.Ordinal);
             Assert.Contains($"admin token written to {Path.Combine(dir, "data", "admin.token")}", output, StringComparison.Ordinal);
+            await CheckServerOptionsAsync(step, args, output, Path.Combine(dir, "data", "ca.pem"));
         }
 
         Assert.True(await process.StopAsync() == 0, $"{step}: not exit 0 on SIGTERM\n{process.Output}");
+    }
+
+    /// <summary>The options a server line is about show up: EK trust in the log, Placement and SIEM state in /readyz.</summary>
+    private static async Task CheckServerOptionsAsync(DocStep step, List<string> args, string output, string caPem)
+    {
+        var listening = Regex.Match(output, @"^server listening on (https://127\.0\.0\.1:\d+/)", RegexOptions.Multiline);
+        Assert.True(listening.Success, $"{step}: no listening line\n{output}");
+        if (args.Contains("--ek-ca-dir"))
+        {
+            Assert.Contains("1 EK CA certificate(s) loaded from", output, StringComparison.Ordinal);
+        }
+
+        if (args.Contains("--ek-trust") && args[args.IndexOf("--ek-trust") + 1] == "tofu")
+        {
+            Assert.Contains("EK trust is tofu", output, StringComparison.Ordinal);
+        }
+
+        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        roots.ImportFromPemFile(caPem);
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+        {
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            return cert is not null && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+                && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(cert));
+        };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(listening.Groups[1].Value), Timeout = TimeSpan.FromSeconds(30) };
+        var ready = JsonNode.Parse(await http.GetStringAsync(new Uri("readyz", UriKind.Relative)))!;
+        Assert.Equal("ready", ready["status"]!.GetValue<string>());
+        Assert.True((ready["placement"] is not null) == args.Contains("--openstack-placement"), $"{step}: /readyz {ready.ToJsonString()}");
+        Assert.True((ready["siem"] is not null) == args.Contains("--syslog"), $"{step}: /readyz {ready.ToJsonString()}");
     }
 
     private static string MapPaths(string arg, List<(string Doc, string Here)> paths)

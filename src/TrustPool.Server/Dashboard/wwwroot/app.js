@@ -279,7 +279,11 @@
     const name = r.arg || '';
     const [host, history] = await Promise.all([api('hosts/' + enc(name)), api(`hosts/${enc(name)}/reports?limit=1000`)]);
     const report = host.report;
-    const baselines = await Promise.all((report?.baselines || []).map(async b => {
+    // The baselines the pool rules name (the one that matched, or the one a failed rule is reported against); a rule
+    // asks for any of several platform baselines, and comparing the host with every one of them would say little.
+    const named = new Set((report?.pools || []).flatMap(p => (p.rules || []).filter(rule => rule.baseline).map(rule => `${rule.baseline}|${rule.baselineVersion}`)));
+    const used = (report?.baselines || []).filter(b => named.size === 0 || named.has(`${b.name}|${b.version}`));
+    const baselines = await Promise.all(used.map(async b => {
       try {
         return { ref: b, doc: await api(`baselines/${enc(b.name)}?version=${enc(b.version)}`) };
       } catch (e) {

@@ -97,6 +97,53 @@ public sealed class DashboardBrowserTests(DemoDashboardFixture demo, ITestOutput
 
         // The 24 h timeline has the host's reports, the last one (now) red.
         Assert.Equal("untrusted", await page.Locator("#timeline rect[data-trust]").Last.GetAttributeAsync("data-trust"));
+        await SaveArtifactAsync(page, "dashboard-host.png");
+    }
+
+    [SkippableFact]
+    public async Task Views_PoolsPlacementsEvacuationsAudit_ShowWhatTheApiSays()
+    {
+        demo.Require();
+        await demo.EnsureFreshReportsAsync();
+        var (context, page) = await demo.NewPageAsync();
+        await using var _ = context;
+        await LogInAsync(page, demo.Kept.ReaderToken);
+
+        await page.ClickAsync("#nav a[data-view='pools']");
+        await page.WaitForSelectorAsync("#pools");
+        foreach (var p in (await demo.ReadAsync("/v1/pools"))["pools"]!.AsArray())
+        {
+            var row = await page.Locator($"#pools tr[data-pool='{p!["name"]!.GetValue<string>()}']").InnerTextAsync();
+            foreach (var h in p["trustedHosts"]!.AsArray())
+            {
+                Assert.Contains(h!.GetValue<string>(), row, StringComparison.Ordinal);
+            }
+
+            Assert.DoesNotContain(demo.Kept.Victim, row, StringComparison.Ordinal);
+        }
+
+        await page.ClickAsync("#nav a[data-view='placements']");
+        await page.WaitForSelectorAsync("#placements");
+        var placements = (await demo.ReadAsync("/v1/placements"))["placements"]!.AsArray();
+        Assert.Equal(placements.Count, await page.Locator("#placements tbody tr").CountAsync());
+        var placementsText = await page.Locator("#placements").InnerTextAsync();
+        Assert.All(placements, p => Assert.Contains($"{p!["workload"]!.GetValue<string>()}\t{p["host"]!.GetValue<string>()}", placementsText, StringComparison.Ordinal));
+
+        await page.ClickAsync("#nav a[data-view='evacuations']");
+        await page.WaitForSelectorAsync("#evacuations");
+        var items = (await demo.ReadAsync("/v1/evacuations"))["items"]!.AsArray();
+        Assert.NotEmpty(items);
+        var rows = await page.Locator("#evacuations tbody tr").AllInnerTextsAsync();
+        Assert.Equal(items.Count, rows.Count);
+        Assert.All(items, i => Assert.Contains(rows, r => r.StartsWith($"{i!["workload"]!.GetValue<string>()}\t{demo.Kept.Victim}\t{i["proposedHost"]!.GetValue<string>()}", StringComparison.Ordinal)));
+
+        await page.ClickAsync("#nav a[data-view='audit']");
+        await page.WaitForSelectorAsync("#checkpoint");
+        var note = await page.Locator("#checkpoint").InnerTextAsync();
+        var lines = note.Split('\n');
+        Assert.Matches(@"^\d+$", lines[1]);
+        Assert.True(long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) > 0, note);
+        Assert.Contains(lines.Skip(3), l => l.StartsWith("\u2014 ", StringComparison.Ordinal));
     }
 
     [SkippableFact]
@@ -168,10 +215,7 @@ public sealed class DashboardBrowserTests(DemoDashboardFixture demo, ITestOutput
         var tiles = await TilesAsync(page, DemoDashboardFixture.HostCount);
         Assert.Single(tiles, t => t.Trust == "untrusted");
 
-        var path = Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard.png");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        output.WriteLine($"dashboard screenshot: {path}");
+        var path = await SaveArtifactAsync(page, "dashboard.png");
         var png = await File.ReadAllBytesAsync(path);
         Assert.True(png.Length > 10_000, $"{path}: only {png.Length} bytes");
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
@@ -181,6 +225,16 @@ public sealed class DashboardBrowserTests(DemoDashboardFixture demo, ITestOutput
             File.Copy(path, copy, overwrite: true);
             output.WriteLine($"copied to {copy}");
         }
+    }
+
+    /// <summary>A full-page screenshot under the test's output folder (TestResults/NAME), its path printed.</summary>
+    private async Task<string> SaveArtifactAsync(IPage page, string name)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "TestResults", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        output.WriteLine($"screenshot: {path}");
+        return path;
     }
 
     private async Task LogInAsync(IPage page, string token, bool expectGrid = true)

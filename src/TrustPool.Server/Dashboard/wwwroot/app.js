@@ -272,7 +272,7 @@
       el('div', { class: 'name' }, h.name),
       el('div', { class: 'trust' }, t),
       el('div', { class: 'tags' }, tagPairs(h.tags).join(' ') || 'no tags'),
-      el('div', { class: 'valid' }, h.validTo ? `report ${new Date(h.validTo) > Date.now() ? 'valid until' : 'expired'} ${fmtTime(h.validTo).slice(11)}` : 'no report'));
+      el('div', { class: 'valid' }, h.validTo ? `${new Date(h.validTo) > Date.now() ? 'valid until' : 'expired'} ${fmtTime(h.validTo).slice(11)}` : 'no report'));
   }
 
   async function hostView(r) {
@@ -321,7 +321,11 @@
       root.append(el('h3', {}, 'Faults'), faultsList(report));
       root.append(el('h3', {}, 'PCRs against the baselines'), pcrTable(report, baselines));
     }
-    root.append(el('h3', {}, 'Trust over the last 24 h'), timeline(history.reports || []));
+    const reports = history.reports || [];
+    root.append(el('h3', {}, 'Trust over the last 24 h'), timeline(reports));
+    const recent = [...reports].sort((a, b) => new Date(b.verifiedAt) - new Date(a.verifiedAt)).slice(0, 10);
+    root.append(el('h3', {}, 'Latest reports'), table('history', ['verified', 'trust', 'valid to', 'report'], recent.map(h => el('tr', {},
+      el('td', {}, fmtTime(h.verifiedAt)), el('td', {}, badge(h.trust)), el('td', {}, fmtTime(h.validTo)), el('td', { class: 'mono' }, h.id)))));
     return root;
   }
 
@@ -389,8 +393,8 @@
       const actual = (quoted[bank] || {})[index];
       const expected = baselines.flatMap(b => (b.doc?.pcrs || []).filter(p => p.bank === bank && String(p.index) === index).map(p => ({ b, value: p.value })));
       const cells = (status, cls, baselineText, value) => el('tr', { class: cls, 'data-pcr': `${bank}:${index}` },
-        el('td', {}, bank), el('td', {}, `PCR[${index}]`), el('td', { class: 'mono' }, actual || 'not quoted'),
-        el('td', {}, baselineText), el('td', { class: 'mono' }, value), el('td', { class: 'status' }, status));
+        el('td', {}, bank), el('td', { class: 'nowrap' }, `PCR[${index}]`), el('td', { class: 'mono hex' }, actual || 'not quoted'),
+        el('td', { class: 'nowrap' }, baselineText), el('td', { class: 'mono hex' }, value), el('td', { class: 'status' }, status));
       if (expected.length === 0) {
         rows.push(cells('not in a baseline', 'none', '-', '-'));
       }

@@ -122,12 +122,15 @@ public sealed class DashboardBrowserTests(DemoDashboardFixture demo, ITestOutput
             Assert.DoesNotContain(demo.Kept.Victim, row, StringComparison.Ordinal);
         }
 
+        await SaveArtifactAsync(page, "dashboard-pools.png");
+
         await page.ClickAsync("#nav a[data-view='placements']");
         await page.WaitForSelectorAsync("#placements");
         var placements = (await demo.ReadAsync("/v1/placements"))["placements"]!.AsArray();
         Assert.Equal(placements.Count, await page.Locator("#placements tbody tr").CountAsync());
         var placementsText = await page.Locator("#placements").InnerTextAsync();
         Assert.All(placements, p => Assert.Contains($"{p!["workload"]!.GetValue<string>()}\t{p["host"]!.GetValue<string>()}", placementsText, StringComparison.Ordinal));
+        await SaveArtifactAsync(page, "dashboard-placements.png");
 
         await page.ClickAsync("#nav a[data-view='evacuations']");
         await page.WaitForSelectorAsync("#evacuations");
@@ -136,6 +139,7 @@ public sealed class DashboardBrowserTests(DemoDashboardFixture demo, ITestOutput
         var rows = await page.Locator("#evacuations tbody tr").AllInnerTextsAsync();
         Assert.Equal(items.Count, rows.Count);
         Assert.All(items, i => Assert.Contains(rows, r => r.StartsWith($"{i!["workload"]!.GetValue<string>()}\t{demo.Kept.Victim}\t{i["proposedHost"]!.GetValue<string>()}", StringComparison.Ordinal)));
+        await SaveArtifactAsync(page, "dashboard-evacuations.png");
 
         await page.ClickAsync("#nav a[data-view='audit']");
         await page.WaitForSelectorAsync("#checkpoint");
@@ -144,6 +148,7 @@ public sealed class DashboardBrowserTests(DemoDashboardFixture demo, ITestOutput
         Assert.Matches(@"^\d+$", lines[1]);
         Assert.True(long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) > 0, note);
         Assert.Contains(lines.Skip(3), l => l.StartsWith("\u2014 ", StringComparison.Ordinal));
+        await SaveArtifactAsync(page, "dashboard-audit.png");
     }
 
     [SkippableFact]

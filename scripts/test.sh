@@ -18,6 +18,7 @@ command -v tpm2_quote >/dev/null 2>&1 || need+=(tpm2-tools)
 command -v evmctl >/dev/null 2>&1 || need+=(ima-evm-utils)
 command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 /usr/bin/python3 -c "import placement.wsgi" >/dev/null 2>&1 || need+=(python3-placement)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing: ${need[*]}"

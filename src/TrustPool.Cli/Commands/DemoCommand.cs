@@ -43,7 +43,11 @@ internal static class DemoCommand
         return cmd;
     }
 
-    private static async Task<int> RunAsync(int hostCount, bool keep, string urls)
+    /// <summary>
+    /// The walk-through; with <paramref name="keep"/> the service stays up until Ctrl+C, or while
+    /// <paramref name="whileKept"/> runs when one is given (in-process tests), then stops and cleans up as on Ctrl+C.
+    /// </summary>
+    internal static async Task<int> RunAsync(int hostCount, bool keep, string urls, Func<DemoKept, Task>? whileKept = null)
     {
         if (hostCount is < 2 or > 64)
         {
@@ -107,11 +111,24 @@ internal static class DemoCommand
                 $"[bold]demo complete[/] in {total.Elapsed.TotalSeconds:0.0} s: {hosts.Length - 1} trusted, 1 untrusted ({victim.Name}); {evacuations} workload(s) to evacuate."));
             if (keep)
             {
-                AnsiConsole.MarkupLine($"service at [bold]{Markup.Escape(Origin(service.Address))}[/] (admin token: {Markup.Escape(service.Server.AdminTokenPath)}), Ctrl+C to stop");
+                // The dashboard only reads: it gets a reader token of its own, made through the API like any other.
+                var reader = await service.Api.PostAsync("v1/tokens", new JsonObject { ["role"] = "reader", ["name"] = "dashboard" });
+                var readerToken = Str(reader, "token");
+                AnsiConsole.MarkupLine($"service at [bold]{Markup.Escape(Origin(service.Address))}[/] (admin token: {Markup.Escape(service.Server.AdminTokenPath)})");
                 AnsiConsole.MarkupLine(Markup.Escape($"  e.g. trustpool host list --server {Origin(service.Address)} --token @{service.Server.AdminTokenPath} --ca-file {service.Server.CaCertificatePath}"));
                 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                     $"  (attestation is on demand: a report expires {service.Server.Context.Options.ReportValiditySeconds} s after it was made unless the host is attested again)"));
-                await WaitForStopAsync();
+                AnsiConsole.MarkupLine(Markup.Escape($"  the browser will warn about the certificate: it is from the demo's own service CA ({service.Server.CaCertificatePath})"));
+                AnsiConsole.MarkupLine($"dashboard at [bold]{Markup.Escape(Origin(service.Address))}/[/] (reader token: {Markup.Escape(readerToken)}), Ctrl+C to stop");
+                if (whileKept is not null)
+                {
+                    await whileKept(new DemoKept(new Uri(Origin(service.Address)), readerToken, service.Server.CaCertificatePath, service.Server.AdminTokenPath,
+                        victim.Name, [.. hosts.Select(h => h.Name)]));
+                }
+                else
+                {
+                    await WaitForStopAsync();
+                }
             }
 
             return Program.ExitOk;

@@ -314,6 +314,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).ExcludeFromDescription();
         app.MapGet("/readyz", (Func<HttpContext, Task<IResult>>)ReadyAsync).ExcludeFromDescription();
+        Dashboard.DashboardEndpoints.Map(app);
         var v1 = app.MapGroup("/v1");
         HostEndpoints.Map(v1);
         ReportEndpoints.Map(v1);

@@ -29,7 +29,6 @@ public sealed class AdminServiceFixture : IAsyncLifetime
 [Trait("Category", "Integration")]
 public sealed class AdminCliTests : IClassFixture<AdminServiceFixture>
 {
-    private static readonly SemaphoreSlim s_console = new(1, 1);
     private static readonly SimulatedBoot s_golden = new();
     private readonly AdminServiceFixture _service;
 
@@ -229,36 +228,5 @@ public sealed class AdminCliTests : IClassFixture<AdminServiceFixture>
         return JsonNode.Parse(r.StdOut) ?? throw new InvalidOperationException("no JSON on stdout");
     }
 
-    /// <summary>
-    /// <c>Program.Main</c> in this process with stdout, stderr and Spectre's console captured. Console redirection is
-    /// process-wide, so runs take turns.
-    /// </summary>
-    private static async Task<ProcessResult> RunAsync(string[] args)
-    {
-        await s_console.WaitAsync();
-        var stdout = Console.Out;
-        var stderr = Console.Error;
-        var ansi = AnsiConsole.Console;
-        try
-        {
-            using var @out = new StringWriter();
-            using var err = new StringWriter();
-            Console.SetOut(@out);
-            Console.SetError(err);
-            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(@out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-            });
-            AnsiConsole.Console.Profile.Width = 200;
-            var code = await Task.Run(() => Program.Main(args));
-            return new ProcessResult(code, @out.ToString(), err.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            AnsiConsole.Console = ansi;
-            s_console.Release();
-        }
-    }
+    private static Task<ProcessResult> RunAsync(string[] args) => InProcessCli.RunAsync(args);
 }

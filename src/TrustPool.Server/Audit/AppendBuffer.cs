@@ -161,11 +161,5 @@ internal sealed class AppendBuffer : IMerkleNodeStore
         }
     }
 
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var p = command.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        command.Parameters.Add(p);
-    }
+    private static void Add(DbCommand command, string name, object value) => SqlMerkleNodeStore.Add(command, name, value);
 }

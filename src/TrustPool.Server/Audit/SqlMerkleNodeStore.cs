@@ -87,7 +87,8 @@ public sealed class SqlMerkleNodeStore : IMerkleNodeStore
         return command;
     }
 
-    private static void Add(DbCommand command, string name, object value)
+    /// <summary>Adds a named parameter (the provider infers the type).</summary>
+    internal static void Add(DbCommand command, string name, object value)
     {
         var p = command.CreateParameter();
         p.ParameterName = name;

@@ -418,37 +418,7 @@ public sealed class DocWalkthroughTests
         }
     }
 
-    private static readonly SemaphoreSlim s_console = new(1, 1);
-
-    /// <summary><c>Program.Main</c> in this process with stdout, stderr and Spectre's console captured (as AdminCliTests does).</summary>
-    private static async Task<ProcessResult> RunAsync(string[] args)
-    {
-        await s_console.WaitAsync();
-        var stdout = Console.Out;
-        var stderr = Console.Error;
-        var ansi = AnsiConsole.Console;
-        try
-        {
-            using var @out = new StringWriter();
-            using var err = new StringWriter();
-            Console.SetOut(@out);
-            Console.SetError(err);
-            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(@out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-            });
-            AnsiConsole.Console.Profile.Width = 200;
-            var code = await Task.Run(() => Program.Main(args));
-            return new ProcessResult(code, @out.ToString(), err.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            AnsiConsole.Console = ansi;
-            s_console.Release();
-        }
-    }
+    private static Task<ProcessResult> RunAsync(string[] args) => InProcessCli.RunAsync(args);
 
     /// <summary>A <c>trustpool server</c> / agent process with its output collected line by line.</summary>
     private sealed class LongRunning : IAsyncDisposable

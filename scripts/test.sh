@@ -42,8 +42,14 @@ pg_stop() {
   fi
 }
 placement_pid=""
+rsyslog_pid_file=""
 cleanup() {
   pg_stop
+  if [ -n "$rsyslog_pid_file" ] && [ -f "$rsyslog_pid_file" ]; then
+    log "stopping rsyslog"
+    kill "$(cat "$rsyslog_pid_file")" >/dev/null 2>&1 || true
+    rsyslog_pid_file=""
+  fi
   if [ -n "$placement_pid" ]; then
     log "stopping OpenStack Placement"
     kill "$placement_pid" >/dev/null 2>&1 || true
@@ -103,6 +109,37 @@ if /usr/bin/python3 -c "import placement.wsgi" >/dev/null 2>&1; then
   fi
 else
   log "python3-placement is not installed; Placement tests will fail"
+fi
+
+# ---- rsyslog (SIEM export tests) -------------------------------------------------------------
+# Debian's rsyslogd with its own configuration (not the system one): TCP on a free loopback port, every message
+# verbatim into received.log. The SIEM test stops and restarts it mid-run through its pid file; stopped at exit.
+rsyslogd_bin=$(command -v rsyslogd 2>/dev/null || { [ -x /usr/sbin/rsyslogd ] && echo /usr/sbin/rsyslogd; } || true)
+if [ -n "$rsyslogd_bin" ]; then
+  rsyslog_dir=$(mktemp -d /tmp/trustpool-rsyslog.XXXXXX)
+  rsyslog_port=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+  cat >"$rsyslog_dir/rsyslog.conf" <<EOF
+global(workDirectory="$rsyslog_dir")
+module(load="imtcp")
+input(type="imtcp" port="$rsyslog_port" address="127.0.0.1" ruleset="tp")
+template(name="raw" type="string" string="%rawmsg%\n")
+ruleset(name="tp") { action(type="omfile" file="$rsyslog_dir/received.log" template="raw") }
+EOF
+  rsyslog_pid_file="$rsyslog_dir/rsyslogd.pid"
+  "$rsyslogd_bin" -f "$rsyslog_dir/rsyslog.conf" -i "$rsyslog_pid_file" >"$rsyslog_dir/rsyslogd.log" 2>&1 || true
+  rsyslog_up() { /usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" "$rsyslog_port" >/dev/null 2>&1; }
+  for _ in $(seq 1 50); do
+    rsyslog_up && break
+    sleep 0.2
+  done
+  if rsyslog_up; then
+    log "rsyslog on tcp://127.0.0.1:$rsyslog_port writing $rsyslog_dir/received.log"
+    export TRUSTPOOL_TEST_RSYSLOG="$rsyslog_port:$rsyslog_dir"
+  else
+    log "rsyslogd did not start; see $rsyslog_dir/rsyslogd.log"
+  fi
+else
+  log "rsyslog is not installed; SIEM tests will fail"
 fi
 
 # ---- build + test ---------------------------------------------------------------------------

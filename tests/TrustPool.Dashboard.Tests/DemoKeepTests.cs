@@ -24,7 +24,7 @@ public sealed partial class DemoKeepTests
     {
         Assert.True(File.Exists(s_dll), $"{s_dll} was not built");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { s_dll, "demo", "--keep" })
+        foreach (var a in new[] { s_dll, "demo", "--keep", "--reattest", "2" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -99,6 +99,23 @@ public sealed partial class DemoKeepTests
             {
                 Assert.Equal(HttpStatusCode.Forbidden, attest.StatusCode);
             }
+
+            // --reattest 2: while kept, every host is attested again every 2 s, so reports never run out; the
+            // tampered host stays untrusted because its TPM keeps reporting the modified boot.
+            Assert.Contains("until Ctrl+C the demo attests every host again every 2 s", o, StringComparison.Ordinal);
+            var victim = Regex.Match(o, @"1 untrusted \((host-\d\d)\)").Groups[1].Value;
+            async Task<JsonArray> ReportsAsync(string host) =>
+                JsonNode.Parse(await http.GetStringAsync(new Uri($"/v1/hosts/{host}/reports", UriKind.Relative)))!["reports"]!.AsArray();
+            var before = (await ReportsAsync("host-01")).Count;
+            var clock = Stopwatch.StartNew();
+            while ((await ReportsAsync("host-01")).Count < before + 2)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"host-01 was not attested again: {before} reports");
+                await Task.Delay(250);
+            }
+
+            Assert.Equal("untrusted", (await ReportsAsync(victim))[0]!["trust"]!.GetValue<string>());
+            Assert.Equal("trusted", (await ReportsAsync("host-01"))[0]!["trust"]!.GetValue<string>());
 
             Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]).ExitCode);
             Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "the demo did not stop on SIGTERM");

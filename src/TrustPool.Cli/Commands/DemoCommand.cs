@@ -27,6 +27,9 @@ internal static class DemoCommand
     /// <summary>A host whose TPM's EK certificate comes from a vendor CA the service does not know.</summary>
     private const string RogueHost = "rogue-01";
 
+    /// <summary>With --keep, how often the demo attests every host again by default (reports are valid for 300 s).</summary>
+    private const int DefaultReattestSeconds = 60;
+
     /// <summary>Redirected output is read by scripts and tests: tables get this many columns instead of the 80 Spectre assumes.</summary>
     private const int RedirectedWidth = 200;
 
@@ -34,12 +37,17 @@ internal static class DemoCommand
     {
         var hosts = new Option<int>("--hosts") { Description = "Number of simulated hosts (2..64)", DefaultValueFactory = _ => 6 };
         var keep = new Option<bool>("--keep") { Description = "Keep the service running after the walk-through, until Ctrl+C" };
+        var reattest = new Option<int>("--reattest")
+        {
+            Description = "With --keep: attest every host again every N seconds so reports stay current (0: never)",
+            DefaultValueFactory = _ => DefaultReattestSeconds,
+        };
         var urls = new Option<string>("--urls") { Description = "Where the service listens (loopback only)", DefaultValueFactory = _ => "https://127.0.0.1:0" };
         var cmd = new Command("demo", "All-in-one demo on the real service: software TPM hosts are enrolled, attested and scheduled on; one is tampered and caught.")
         {
-            hosts, keep, urls,
+            hosts, keep, reattest, urls,
         };
-        cmd.SetAction(p => CliSupport.Run(() => RunAsync(p.GetValue(hosts), p.GetValue(keep), p.GetValue(urls)!).GetAwaiter().GetResult()));
+        cmd.SetAction(p => CliSupport.Run(() => RunAsync(p.GetValue(hosts), p.GetValue(keep), p.GetValue(urls)!, reattestSeconds: p.GetValue(reattest)).GetAwaiter().GetResult()));
         return cmd;
     }
 
@@ -47,8 +55,13 @@ internal static class DemoCommand
     /// The walk-through; with <paramref name="keep"/> the service stays up until Ctrl+C, or while
     /// <paramref name="whileKept"/> runs when one is given (in-process tests), then stops and cleans up as on Ctrl+C.
     /// </summary>
-    internal static async Task<int> RunAsync(int hostCount, bool keep, string urls, Func<DemoKept, Task>? whileKept = null)
+    internal static async Task<int> RunAsync(int hostCount, bool keep, string urls, Func<DemoKept, Task>? whileKept = null, int reattestSeconds = 0)
     {
+        if (reattestSeconds is < 0 or > 280)
+        {
+            throw new CliUsageException("--reattest must be 0..280 seconds (reports are valid for 300 s)");
+        }
+
         if (hostCount is < 2 or > 64)
         {
             throw new CliUsageException("--hosts must be 2..64 (one host is tampered, the others stay trusted)");
@@ -116,8 +129,10 @@ internal static class DemoCommand
                 var readerToken = Str(reader, "token");
                 AnsiConsole.MarkupLine($"service at [bold]{Markup.Escape(Origin(service.Address))}[/] (admin token: {Markup.Escape(service.Server.AdminTokenPath)})");
                 AnsiConsole.MarkupLine(Markup.Escape($"  e.g. trustpool host list --server {Origin(service.Address)} --token @{service.Server.AdminTokenPath} --ca-file {service.Server.CaCertificatePath}"));
-                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  (attestation is on demand: a report expires {service.Server.Context.Options.ReportValiditySeconds} s after it was made unless the host is attested again)"));
+                var validity = service.Server.Context.Options.ReportValiditySeconds.ToString(CultureInfo.InvariantCulture);
+                AnsiConsole.MarkupLine(reattestSeconds > 0
+                    ? $"  (a report expires {validity} s after it was made; until Ctrl+C the demo attests every host again every {reattestSeconds.ToString(CultureInfo.InvariantCulture)} s, so the dashboard stays current)"
+                    : $"  (attestation is on demand: a report expires {validity} s after it was made unless the host is attested again)");
                 AnsiConsole.MarkupLine(Markup.Escape($"  the browser will warn about the certificate: it is from the demo's own service CA ({service.Server.CaCertificatePath})"));
                 AnsiConsole.MarkupLine($"dashboard at [bold]{Markup.Escape(Origin(service.Address))}/[/] (reader token: {Markup.Escape(readerToken)}), Ctrl+C to stop");
                 if (whileKept is not null)
@@ -127,7 +142,11 @@ internal static class DemoCommand
                 }
                 else
                 {
+                    using var stopped = new CancellationTokenSource();
+                    var attesting = reattestSeconds > 0 ? KeepAttestedAsync(service.Api, hosts, TimeSpan.FromSeconds(reattestSeconds), stopped.Token) : Task.CompletedTask;
                     await WaitForStopAsync();
+                    await stopped.CancelAsync();
+                    await attesting;
                 }
             }
 
@@ -142,6 +161,37 @@ internal static class DemoCommand
             catch (IOException)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// With <c>--keep</c> the service attests on demand only (interval 0, so the walk-through decides when): the demo asks
+    /// for every host's attestation again on a timer, as an operator's poller would, so reports never run out while
+    /// someone looks at the dashboard. The tampered host stays untrusted: its TPM keeps reporting the modified boot.
+    /// </summary>
+    private static async Task KeepAttestedAsync(ServiceClient api, DemoHost[] hosts, TimeSpan every, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, ct);
+                foreach (var h in hosts)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    try
+                    {
+                        await api.PostAsync($"v1/hosts/{h.Name}/attest", null);
+                    }
+                    catch (ServiceRefusedException e)
+                    {
+                        Console.Error.WriteLine($"re-attesting {h.Name}: {e.Message}");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

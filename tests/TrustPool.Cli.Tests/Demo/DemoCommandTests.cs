@@ -71,6 +71,16 @@ public class DemoCommandTests
         Assert.Contains("--hosts", r.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("300")]
+    public void Demo_ReattestOutOfRange_Exit2(string seconds)
+    {
+        var r = Cli.Run("demo", "--keep", "--reattest", seconds);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--reattest", r.StdErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Demo_NonLoopbackUrls_Exit2()
     {

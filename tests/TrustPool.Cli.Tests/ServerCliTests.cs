@@ -1,8 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using TrustPool.Testing;
@@ -15,15 +11,6 @@ public sealed class ServerCliTests
 {
     private readonly string _dir = TestTemp.CreateDirectory("trustpool-server-cli-").FullName;
 
-    private static string Dotnet
-    {
-        get
-        {
-            var d = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            return string.IsNullOrEmpty(d) || !File.Exists(d) ? "dotnet" : d;
-        }
-    }
-
     [Fact]
     public async Task Server_EmptyDataDir_CreatesAndPrintsCaKeyToken_ServesHttps_SigtermExit0_RestartReusesThem()
     {
@@ -31,7 +18,7 @@ public sealed class ServerCliTests
         var port = FreePort();
 
         string caFingerprint, token;
-        await using (var first = ServerProcess.Start(data, port))
+        await using (var first = StartServer(data, port))
         {
             var stdout = await first.WaitForLineAsync("admin token ");
             var ca = Path.Combine(data, "ca.pem");
@@ -64,7 +51,7 @@ public sealed class ServerCliTests
 
         var tokenText = await File.ReadAllTextAsync(Path.Combine(data, "admin.token"));
         var reportKey = await File.ReadAllBytesAsync(Path.Combine(data, "report-signing.key"));
-        await using (var second = ServerProcess.Start(data, port))
+        await using (var second = StartServer(data, port))
         {
             var stdout = await second.WaitForLineAsync("admin token ");
             Assert.Contains($"admin token file: {Path.Combine(data, "admin.token")}", stdout, StringComparison.Ordinal);
@@ -120,7 +107,7 @@ public sealed class ServerCliTests
         var work = Directory.CreateDirectory(Path.Combine(_dir, "work")).FullName;
         File.WriteAllText(Path.Combine(work, "appsettings.json"),
             """{ "Server": { "EkTrust": "from-file", "Retries": "file-retries", "Concurrency": "0" } }""");
-        var r = ProcessRunner.Run(Dotnet, [Path.Combine(AppContext.BaseDirectory, "trustpool.dll"), "server", "--data", Path.Combine(_dir, "env"), "--urls", "https://127.0.0.1:1",
+        var r = ProcessRunner.Run(CliProcess.Dotnet, [Path.Combine(AppContext.BaseDirectory, "trustpool.dll"), "server", "--data", Path.Combine(_dir, "env"), "--urls", "https://127.0.0.1:1",
                 "--concurrency", "8"],
             new Dictionary<string, string> { ["TRUSTPOOL__Server__EkTrust"] = "sometimes", ["TRUSTPOOL__Server__Urls"] = "ftp://nowhere" },
             work, TimeSpan.FromSeconds(60));
@@ -145,7 +132,7 @@ public sealed class ServerCliTests
 
         var data = Path.Combine(_dir, "data");
         var port = FreePort();
-        await using var server = ServerProcess.Start(data, port, "--ek-ca-dir", ekCa);
+        await using var server = StartServer(data, port, "--ek-ca-dir", ekCa);
         var stdout = await server.WaitForLineAsync("admin token ");
         Assert.Contains($"1 EK CA certificate(s) loaded from {ekCa}", stdout, StringComparison.Ordinal);
         using var http = Client(Path.Combine(data, "ca.pem"), port, null);
@@ -160,37 +147,8 @@ public sealed class ServerCliTests
         return cert.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
     }
 
-    private static HttpClient Client(string caPem, int port, string? token)
-    {
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(caPem);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-                {
-                    if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                    {
-                        return false;
-                    }
-
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(new X509Certificate2(cert));
-                },
-            },
-        };
-        var http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-        if (token is not null)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return http;
-    }
+    private static HttpClient Client(string caPem, int port, string? token) =>
+        ServiceHttp.Create(new Uri($"https://127.0.0.1:{port}/"), caPem, token, TimeSpan.FromSeconds(30));
 
     private static int FreePort()
     {
@@ -199,85 +157,8 @@ public sealed class ServerCliTests
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    /// <summary>A running <c>trustpool server</c> with its stdout collected line by line.</summary>
-    private sealed class ServerProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        private ServerProcess(Process process) => _process = process;
-
-        /// <summary>Starts <c>trustpool server --data DATA --urls https://127.0.0.1:PORT --interval 0</c> with <c>--ek-trust tofu</c> unless other options are given.</summary>
-        public static ServerProcess Start(string data, int port, params string[] options)
-        {
-            var psi = new ProcessStartInfo(Dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[]
-                     {
-                         Path.Combine(AppContext.BaseDirectory, "trustpool.dll"), "server", "--data", data, "--urls", $"https://127.0.0.1:{port}",
-                         "--interval", "0",
-                     }.Concat(options.Length == 0 ? ["--ek-trust", "tofu"] : options))
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            psi.Environment["NO_COLOR"] = "1";
-            var process = Process.Start(psi)!;
-            var server = new ServerProcess(process);
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    server._lines.Enqueue(e.Data);
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    server._lines.Enqueue("stderr: " + e.Data);
-                }
-            };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return server;
-        }
-
-        public string Output => string.Join("\n", _lines);
-
-        /// <summary>All output so far, once a line starting with <paramref name="text"/> was printed.</summary>
-        public async Task<string> WaitForLineAsync(string text)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (!_lines.Any(l => l.StartsWith(text, StringComparison.Ordinal)))
-            {
-                Assert.False(_process.HasExited, $"server exited: {Output}");
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"no '{text}' line: {Output}");
-                await Task.Delay(100);
-            }
-
-            return Output;
-        }
-
-        /// <summary>SIGTERM, as systemd stops it; the exit code.</summary>
-        public async Task<int> StopAsync()
-        {
-            var kill = ProcessRunner.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            Assert.Equal(0, kill.ExitCode);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(timeout.Token);
-            return _process.ExitCode;
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
-    }
+    /// <summary>Starts <c>trustpool server --data DATA --urls https://127.0.0.1:PORT --interval 0</c> with <c>--ek-trust tofu</c> unless other options are given.</summary>
+    private static CliProcess StartServer(string data, int port, params string[] options) =>
+        CliProcess.Start(Path.Combine(AppContext.BaseDirectory, "trustpool.dll"),
+            new[] { "server", "--data", data, "--urls", $"https://127.0.0.1:{port}", "--interval", "0" }.Concat(options.Length == 0 ? ["--ek-trust", "tofu"] : options));
 }

@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
-using System.Net.Security;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using TrustPool.Cli.Commands;
@@ -58,9 +55,8 @@ public sealed class DemoDashboardFixture : IAsyncLifetime
             }
 
             Kept = await _kept.Task;
-            using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Kept.CaCertificatePath));
-            _reader = Client(ca, Kept.ReaderToken);
-            _admin = Client(ca, (await File.ReadAllTextAsync(Kept.AdminTokenPath)).Trim());
+            _reader = Client(Kept.ReaderToken);
+            _admin = Client((await File.ReadAllTextAsync(Kept.AdminTokenPath)).Trim());
             using (var health = await _reader.GetAsync(new Uri("/healthz", UriKind.Relative)))
             {
                 health.EnsureSuccessStatusCode();
@@ -132,39 +128,9 @@ public sealed class DemoDashboardFixture : IAsyncLifetime
     }
 
     /// <summary>HTTPS to the demo service, trusting only its CA; records the SPKI pin of the certificate it presents.</summary>
-    private HttpClient Client(X509Certificate2 ca, string token)
-    {
-        var caCopy = X509CertificateLoader.LoadCertificate(ca.RawData);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-                    {
-                        return false;
-                    }
-
-                    using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(caCopy);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    if (!chain.Build(leaf))
-                    {
-                        return false;
-                    }
-
-                    ServiceSpki = Convert.ToBase64String(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()));
-                    return true;
-                },
-            },
-        };
-        var client = new HttpClient(handler) { BaseAddress = Kept.Origin, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private HttpClient Client(string token) =>
+        ServiceHttp.Create(Kept.Origin, Kept.CaCertificatePath, token,
+            onTrusted: leaf => ServiceSpki = Convert.ToBase64String(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo())));
 
     public async Task DisposeAsync()
     {

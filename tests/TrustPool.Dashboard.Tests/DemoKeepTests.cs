@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -56,8 +54,7 @@ public sealed partial class DemoKeepTests
             var origin = new Uri(dashboard.Groups["origin"].Value);
             var token = dashboard.Groups["token"].Value;
 
-            using var caCert = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(ca));
-            using var http = Client(caCert, origin);
+            using var http = ServiceHttp.Create(origin, ca);
             using (var page = await http.GetAsync(new Uri("/", UriKind.Relative)))
             {
                 Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -128,32 +125,6 @@ public sealed partial class DemoKeepTests
                 process.Kill(entireProcessTree: true);
             }
         }
-    }
-
-    private static HttpClient Client(X509Certificate2 ca, Uri origin)
-    {
-        var trusted = X509CertificateLoader.LoadCertificate(ca.RawData);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-                    {
-                        return false;
-                    }
-
-                    using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(trusted);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(leaf);
-                },
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = origin, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     [GeneratedRegex(@"^dashboard at (?<origin>https://127\.0\.0\.1:\d+)/ \(reader token: (?<token>tp_[A-Za-z0-9_-]{43})\), Ctrl\+C to stop$")]

@@ -16,53 +16,75 @@ internal static class ComplianceCheck
     public static IReadOnlyList<string> Verify(JsonObject report, string? pinnedPublicKeyPem)
     {
         var problems = new List<string>();
+        var pem = pinnedPublicKeyPem ?? Str(report["publicKey"]);
+        var (keyName, origin, note) = (Str(report["keyName"]), Str(report["origin"]), Str(report["checkpoint"]));
+        if (pem is null || keyName is null || origin is null || note is null)
+        {
+            return ["checkpoint: the report lacks its publicKey, keyName, origin or checkpoint"];
+        }
+
         Checkpoint checkpoint;
         try
         {
             using var key = ECDsa.Create();
-            key.ImportFromPem(pinnedPublicKeyPem ?? report["publicKey"]!.GetValue<string>());
-            checkpoint = new CheckpointVerifier(report["keyName"]!.GetValue<string>(), key, report["origin"]!.GetValue<string>())
-                .Verify(report["checkpoint"]!.GetValue<string>());
+            key.ImportFromPem(pem);
+            checkpoint = new CheckpointVerifier(keyName, key, origin).Verify(note);
         }
-        catch (Exception e) when (e is CheckpointException or CryptographicException or ArgumentException or InvalidOperationException or NullReferenceException)
+        catch (Exception e) when (e is CheckpointException or CryptographicException or ArgumentException)
         {
             return [$"checkpoint: {e.Message}"];
         }
 
-        if (report["checkpointSize"]?.GetValue<long>() is not { } size || (ulong)size != checkpoint.Size)
+        if (report["checkpointSize"] is not JsonValue sizeValue || !sizeValue.TryGetValue<long>(out var size) || (ulong)size != checkpoint.Size)
         {
-            problems.Add($"checkpointSize {report["checkpointSize"]} is not the signed size {checkpoint.Size}");
+            problems.Add($"checkpointSize {report["checkpointSize"]?.ToJsonString()} is not the signed size {checkpoint.Size}");
         }
 
         foreach (var cited in Cited(report))
         {
-            var index = cited["index"]?.GetValue<long>() ?? -1;
+            var index = cited["index"] is JsonValue iv && iv.TryGetValue<long>(out var i) ? i : -1;
+            var record = Str(cited["record"]);
+            var leafText = Str(cited["leafHash"]);
+            var proofText = cited["inclusionProof"] is JsonArray a ? a.Select(Str).ToList() : null;
+            if (index < 0 || record is null || leafText is null || proofText is null || proofText.Any(x => x is null))
+            {
+                problems.Add($"record {index}: malformed (index, record, leafHash and inclusionProof are required)");
+                continue;
+            }
+
+            byte[] claimedLeaf;
+            byte[][] proof;
             try
             {
-                var leaf = MerkleHash.LeafHash(Encoding.UTF8.GetBytes(cited["record"]!.GetValue<string>()));
-                if (!leaf.AsSpan().SequenceEqual(Convert.FromBase64String(cited["leafHash"]!.GetValue<string>())))
-                {
-                    problems.Add($"record {index}: its text does not hash to its leaf hash");
-                    continue;
-                }
-
-                var proof = cited["inclusionProof"]!.AsArray().Select(x => Convert.FromBase64String(x!.GetValue<string>())).ToArray();
-                if (index < 0 || !MerkleVerifier.TryVerifyInclusion(leaf, (ulong)index, checkpoint.Size, proof, checkpoint.RootHash, out var error))
-                {
-                    problems.Add($"record {index}: not included in the signed checkpoint of size {checkpoint.Size}");
-                    continue;
-                }
-
-                cited["verified"] = true;
+                claimedLeaf = Convert.FromBase64String(leafText);
+                proof = [.. proofText.Select(x => Convert.FromBase64String(x!))];
             }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException)
+            catch (FormatException)
             {
-                problems.Add($"record {index}: malformed ({e.Message})");
+                problems.Add($"record {index}: malformed (a hash is not base64)");
+                continue;
             }
+
+            var leaf = MerkleHash.LeafHash(Encoding.UTF8.GetBytes(record));
+            if (!leaf.AsSpan().SequenceEqual(claimedLeaf))
+            {
+                problems.Add($"record {index}: its text does not hash to its leaf hash");
+                continue;
+            }
+
+            if (!MerkleVerifier.TryVerifyInclusion(leaf, (ulong)index, checkpoint.Size, proof, checkpoint.RootHash, out _))
+            {
+                problems.Add($"record {index}: not included in the signed checkpoint of size {checkpoint.Size}");
+                continue;
+            }
+
+            cited["verified"] = true;
         }
 
         return problems;
     }
+
+    private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     /// <summary>Every cited record of the report: placement and release records, and each covering report's record.</summary>
     private static IEnumerable<JsonObject> Cited(JsonObject report)

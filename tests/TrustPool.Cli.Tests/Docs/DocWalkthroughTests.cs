@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Spectre.Console;
@@ -44,15 +41,6 @@ public sealed class DocWalkthroughTests
         ["lab1"] = (s_golden, EkCertificate.None),
         ["lab2"] = (s_golden, EkCertificate.None),
     };
-
-    private static string Dotnet
-    {
-        get
-        {
-            var d = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            return string.IsNullOrEmpty(d) || !File.Exists(d) ? "dotnet" : d;
-        }
-    }
 
     [Fact]
     public async Task Walkthrough_EveryRunCommandInPageOrder_ExitsAsDocumentedWithItsOutput()
@@ -223,8 +211,9 @@ public sealed class DocWalkthroughTests
             args.AddRange(["--urls", "https://127.0.0.1:0"]);
         }
 
-        await using var process = LongRunning.Start(Path.Combine(AppContext.BaseDirectory, dll), args, dir);
-        var output = await process.WaitForLineAsync(agent ? "agent listening on https://127.0.0.1:" : "admin token ", step);
+        // OPENSTACK.md: the Keystone password comes only from the environment.
+        await using var process = CliProcess.Start(Path.Combine(AppContext.BaseDirectory, dll), args, dir, new Dictionary<string, string> { ["OS_PASSWORD"] = "doc-test-password" });
+        var output = await process.WaitForLineAsync(agent ? "agent listening on https://127.0.0.1:" : "admin token ", step.ToString());
         if (agent)
         {
             Assert.Matches(@"tls-sha256 [0-9a-f]{64}", output);
@@ -253,19 +242,7 @@ public sealed class DocWalkthroughTests
             Assert.Contains("EK trust is tofu", output, StringComparison.Ordinal);
         }
 
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        roots.ImportFromPemFile(caPem);
-        using var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-        {
-            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-            return cert is not null && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0
-                && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(cert));
-        };
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(listening.Groups[1].Value), Timeout = TimeSpan.FromSeconds(30) };
+        using var http = ServiceHttp.Create(new Uri(listening.Groups[1].Value), caPem, timeout: TimeSpan.FromSeconds(30));
         var ready = JsonNode.Parse(await http.GetStringAsync(new Uri("readyz", UriKind.Relative)))!;
         Assert.Equal("ready", ready["status"]!.GetValue<string>());
         Assert.True((ready["placement"] is not null) == args.Contains("--openstack-placement"), $"{step}: /readyz {ready.ToJsonString()}");
@@ -419,82 +396,4 @@ public sealed class DocWalkthroughTests
     }
 
     private static Task<ProcessResult> RunAsync(string[] args) => InProcessCli.RunAsync(args);
-
-    /// <summary>A <c>trustpool server</c> / agent process with its output collected line by line.</summary>
-    private sealed class LongRunning : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        private LongRunning(Process process) => _process = process;
-
-        public string Output => string.Join("\n", _lines);
-
-        public static LongRunning Start(string dll, IEnumerable<string> args, string workDir)
-        {
-            var psi = new ProcessStartInfo(Dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-            psi.ArgumentList.Add(dll);
-            foreach (var a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            psi.Environment["NO_COLOR"] = "1";
-            // OPENSTACK.md: the Keystone password comes only from the environment.
-            psi.Environment["OS_PASSWORD"] = "doc-test-password";
-            var process = Process.Start(psi)!;
-            var p = new LongRunning(process);
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    p._lines.Enqueue(e.Data);
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    p._lines.Enqueue("stderr: " + e.Data);
-                }
-            };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return p;
-        }
-
-        public async Task<string> WaitForLineAsync(string start, DocStep step)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!_lines.Any(l => l.StartsWith(start, StringComparison.Ordinal)))
-            {
-                Assert.False(_process.HasExited, $"{step}: exited {(_process.HasExited ? _process.ExitCode : 0)} before '{start}'\n{Output}");
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"{step}: no '{start}' line in 90 s\n{Output}");
-                await Task.Delay(100);
-            }
-
-            return Output;
-        }
-
-        public async Task<int> StopAsync()
-        {
-            var kill = ProcessRunner.Run("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-            Assert.Equal(0, kill.ExitCode);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(timeout.Token);
-            return _process.ExitCode;
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
-    }
 }

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -110,32 +108,7 @@ public sealed class ServiceHarness : IAsyncDisposable
     }
 
     /// <summary>An HTTPS client that trusts only the service CA, with <paramref name="token"/> as bearer (none when null).</summary>
-    public HttpClient NewClient(string? token)
-    {
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(Server.CaCertificatePath);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, cert, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return cert is not null && chain.Build(new X509Certificate2(cert));
-                },
-            },
-        };
-        var http = new HttpClient(handler) { BaseAddress = Server.Addresses[0], Timeout = TimeSpan.FromSeconds(60) };
-        if (token is not null)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return http;
-    }
+    public HttpClient NewClient(string? token) => ServiceHttp.Create(Server.Addresses[0], Server.CaCertificatePath, token);
 
     public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonNode? body = null, HttpClient? client = null)
     {

@@ -92,4 +92,11 @@ public static class FaultCodes
     public const string AgentUnreachable = "AgentUnreachable";
     public const string ReportExpired = "ReportExpired";
     public const string NotEnrolled = "NotEnrolled";
+
+    // Identity (issue 13: one TPM is one host; a report belongs to one enrollment).
+    /// <summary>
+    /// The quote did not verify with the enrolled AK and the agent now presents other TPM keys than the host enrolled
+    /// with (Detail names the enrolled host they belong to, if any): the host is marked re-enrollment-required.
+    /// </summary>
+    public const string AgentIdentityMismatch = "AgentIdentityMismatch";
 }

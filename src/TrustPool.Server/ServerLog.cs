@@ -35,6 +35,14 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "host {Host} removed")]
     public static partial void HostRemoved(ILogger logger, string host);
 
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information,
+        Message = "host {Host} enrolled with the agent TLS certificate {Fingerprint} that host {Other} also presents (one agent serving several TPMs, or a relay)")]
+    public static partial void SharedAgentCertificate(ILogger logger, string host, string other, string fingerprint);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning,
+        Message = "host {Host}: its agent now presents the TPM keys of enrolled host {Other}: re-enrollment required")]
+    public static partial void IdentityOfOtherHost(ILogger logger, string host, string other);
+
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "host {Host}: agent {Failure}: {Detail}")]
     public static partial void AgentFailed(ILogger logger, string host, string failure, string detail);
 

@@ -29,6 +29,12 @@ public sealed record TrustReport
 
     public required string Host { get; init; }
 
+    /// <summary>
+    /// The id of the host's enrollment (host + EK + AK) this report judges, set by the service before signing. A report is
+    /// the host's current one only while this is its enrollment id: a removed or re-enrolled host never inherits it.
+    /// </summary>
+    public string? Enrollment { get; init; }
+
     public required TrustLevel Trust { get; init; }
 
     public required string EkTrust { get; init; }

@@ -33,6 +33,8 @@ public static class HostEndpoints
         using var body = await JsonBody.ReadAsync(http.Request);
         var request = EnrollmentService.ParseRequest(body);
         var host = await s.Enrollment.EnrollAsync(request, reEnroll: false, http.RequestAborted);
+        // A new enrollment starts unknown: the name's traits (if an earlier host of this name left any) go now.
+        s.Placement?.Enqueue(host.Name);
         return Results.Created($"/v1/hosts/{host.Name}", View(host, null, s));
     }
 
@@ -55,6 +57,9 @@ public static class HostEndpoints
         var tags = body.OptionalStringMap("tags") ?? JsonSerializer.Deserialize<Dictionary<string, string>>(existing.TagsJson) ?? [];
         s.Attestations.Forget(name);
         var host = await s.Enrollment.EnrollAsync(new EnrollmentRequest(name, agentUrl, fingerprint?.ToLowerInvariant(), tags), reEnroll: true, http.RequestAborted);
+        // The reports of the previous enrollment no longer count: unknown (and no trusted traits) until attested again.
+        s.Attestations.Forget(name);
+        s.Placement?.Enqueue(name);
         return Results.Ok(View(host, null, s));
     }
 

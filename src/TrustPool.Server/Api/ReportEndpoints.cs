@@ -38,7 +38,10 @@ public static class ReportEndpoints
 
         var r = await s.Store.GetReportAsync(id, http.RequestAborted) ?? throw ApiException.NotFound($"report '{id}'");
         var node = ReportNode(r);
-        node["currentTrust"] = s.Attestations.CurrentTrust(r).ToString().ToLowerInvariant();
+        // A report of a removed host, or of an earlier enrollment of its name, is history: its current trust is unknown.
+        var host = await s.Store.GetHostAsync(r.Host, http.RequestAborted);
+        node["currentTrust"] = (IsCurrentEnrollment(host, r.Enrollment) ? s.Attestations.CurrentTrust(r) : TrustPool.Attestation.TrustLevel.Unknown)
+            .ToString().ToLowerInvariant();
         return Results.Json(node);
     }
 
@@ -54,11 +57,13 @@ public static class ReportEndpoints
             var report = ReportJws.Verify(jws, key);
             var now = s.Now;
             var fresh = report.ValidFrom <= now && now < report.ValidTo;
+            var enrolled = IsCurrentEnrollment(await s.Store.GetHostAsync(report.Host, http.RequestAborted), report.Enrollment);
             return Results.Json(new JsonObject
             {
                 ["valid"] = true,
-                ["current"] = fresh,
-                ["reason"] = fresh ? null : "ReportExpired: the report is outside its validity window",
+                ["current"] = fresh && enrolled,
+                ["reason"] = !fresh ? "ReportExpired: the report is outside its validity window"
+                    : !enrolled ? $"NotCurrentEnrollment: host '{report.Host}' was removed or enrolled again since this report" : null,
                 ["report"] = JsonNode.Parse(TrustPool.Attestation.Evaluation.TrustReportJson.Serialize(report)),
             });
         }
@@ -67,4 +72,8 @@ public static class ReportEndpoints
             return Results.Json(new JsonObject { ["valid"] = false, ["current"] = false, ["reason"] = e.Message });
         }
     }
+
+    /// <summary>True when <paramref name="enrollment"/> (a report's) is the current enrollment of <paramref name="host"/>.</summary>
+    public static bool IsCurrentEnrollment(HostRecord? host, string? enrollment) =>
+        host?.EnrollmentId is { } current && enrollment is not null && string.Equals(current, enrollment, StringComparison.Ordinal);
 }

@@ -79,7 +79,7 @@ public sealed class AttestationService : IDisposable
         if (host.State != HostStates.Enrolled)
         {
             var r = Evaluator.Unknown(context, new Fault("ReEnrollmentRequired", $"host '{host.Name}' must be enrolled again: its TPM keys changed"), _time.GetUtcNow(), _options.ReportValidity);
-            return new AttestationOutcome(r, await RecordAsync(r, null, started, ct), null);
+            return await RecordAsync(host, r, null, started, ct);
         }
 
         var policy = await _policy.GetAsync(ct);
@@ -102,21 +102,32 @@ public sealed class AttestationService : IDisposable
             // The answer came after the nonce's lifetime: it proves nothing about now.
             var late = Evaluator.Unknown(context, new Fault("NonceExpired", $"the quote arrived more than {ServerDefaults.NonceLifetimeSeconds} s after its nonce was issued"),
                 _time.GetUtcNow(), _options.ReportValidity);
-            return new AttestationOutcome(late, await RecordAsync(late, null, started, ct), null);
+            return await RecordAsync(host, late, null, started, ct);
         }
 
         var evidence = EvidenceVerifier.Verify(new EvidenceInput(Key(host), nonce, policy.Selection, quote.Quote, quote.Signature, quote.Pcrs,
             quote.UefiLog, quote.ImaLog, ReadClock(host.LastClockInfo)));
+        Fault? mismatch = null;
         if (evidence.Faults.Any(f => f.Code == nameof(SignatureInvalid) || f.Code == nameof(SignatureSchemeMismatch)))
         {
             // A quote the enrolled AK did not sign: if the agent now presents other keys, the host must be enrolled
             // again; either way nothing it says is believed.
-            await CheckKeysChangedAsync(host, ct);
+            mismatch = await CheckKeysChangedAsync(host, ct);
         }
 
         var report = Evaluator.Evaluate(context, evidence, policy.Pools, policy.Baseline, _time.GetUtcNow(), _options.ReportValidity);
+        if (mismatch is not null)
+        {
+            // Not the enrolled host's TPM answering (issue 13): the fault leads the report, whose verdict the invalid
+            // signature already makes untrusted; never trusted, whatever the evaluation said.
+            report = report.Trust == TrustLevel.Trusted
+                ? Evaluator.Unknown(context, mismatch, _time.GetUtcNow(), _options.ReportValidity) with { Faults = [mismatch, .. evidence.Faults] }
+                : report with { Faults = [mismatch, .. report.Faults] };
+            return await RecordAsync(host, report, null, started, ct);
+        }
+
         var clock = evidence.Clock is { } c && evidence.Faults.All(f => f.Code != "ClockRollback") && evidence.Pcrs is not null ? WriteClock(c) : null;
-        return new AttestationOutcome(report, await RecordAsync(report, clock, started, ct), null);
+        return await RecordAsync(host, report, clock, started, ct);
     }
 
     /// <summary>Fresh evidence verified but not evaluated: what baseline import derives expected values from.</summary>
@@ -213,36 +224,72 @@ public sealed class AttestationService : IDisposable
         }
 
         var r = Evaluator.Unknown(context, new Fault("AgentUnreachable", $"agent {host.AgentUrl}: {e.Failure}: {e.Message}"), _time.GetUtcNow(), _options.ReportValidity);
-        return new AttestationOutcome(r, await RecordAsync(r, null, started, ct), e);
+        return (await RecordAsync(host, r, null, started, ct)) with { AgentFailure = e };
     }
 
-    private async Task CheckKeysChangedAsync(HostRecord host, CancellationToken ct)
+    /// <summary>
+    /// After a quote the enrolled AK did not sign: asks the agent who it is. Other keys than enrolled (the host's TPM
+    /// was replaced, or its URL now reaches another host's agent) mark the host re-enrollment-required and give an
+    /// <see cref="FaultCodes.AgentIdentityMismatch"/> naming the enrolled host the keys belong to, if any. The identity
+    /// answer is the agent's word, not evidence: it only ever makes the verdict worse.
+    /// </summary>
+    private async Task<Fault?> CheckKeysChangedAsync(HostRecord host, CancellationToken ct)
     {
+        AgentIdentity identity;
         try
         {
-            var (identity, _) = await _agents.GetIdentityAsync(new Uri(host.AgentUrl), host.TlsFingerprint, ct);
-            if (!identity.AkName.AsSpan().SequenceEqual(host.AkName) || !identity.EkPublic.AsSpan().SequenceEqual(host.EkPublic))
-            {
-                await using var tx = await _store.BeginAsync(ct);
-                await tx.UpdateHostStateAsync(host.Name, HostStates.ReEnrollmentRequired);
-                var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
-                await tx.CommitAsync();
-                Audit?.Published(entries);
-                Forget(host.Name);
-                ServerLog.KeysChanged(_logger, host.Name);
-            }
+            (identity, _) = await _agents.GetIdentityAsync(new Uri(host.AgentUrl), host.TlsFingerprint, ct);
         }
         catch (AgentException)
         {
             // Nothing more to learn; the report already says the quote did not verify.
+            return null;
         }
+
+        if (identity.AkName.AsSpan().SequenceEqual(host.AkName) && identity.EkPublic.AsSpan().SequenceEqual(host.EkPublic))
+        {
+            return null;
+        }
+
+        var ekKey = HostKeys.TryEkKey(identity.EkPublic);
+        var other = await _store.FindHostByKeysAsync(ekKey, identity.AkName, host.Name, ct);
+        await using (var tx = await _store.BeginAsync(ct))
+        {
+            await tx.UpdateHostStateAsync(host.Name, HostStates.ReEnrollmentRequired);
+            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
+            await tx.CommitAsync();
+            Audit?.Published(entries);
+        }
+
+        Forget(host.Name);
+        if (other is not null)
+        {
+            ServerLog.IdentityOfOtherHost(_logger, host.Name, other.Name);
+        }
+        else
+        {
+            ServerLog.KeysChanged(_logger, host.Name);
+        }
+
+        return new Fault(FaultCodes.AgentIdentityMismatch, other is not null
+            ? $"the agent at {host.AgentUrl} presents the TPM keys of enrolled host '{other.Name}', not those '{host.Name}' enrolled with: re-enrollment required"
+            : $"the agent at {host.AgentUrl} presents other TPM keys (AK {Convert.ToHexStringLower(identity.AkName)[..Math.Min(12, identity.AkName.Length * 2)]}..) than '{host.Name}' enrolled with: re-enrollment required")
+        {
+            Expected = Convert.ToHexStringLower(host.AkName),
+            Actual = Convert.ToHexStringLower(identity.AkName),
+            Detail = other is not null ? $"keys of host '{other.Name}'" : "keys of no enrolled host",
+        };
     }
 
-    private async Task<ReportRecord> RecordAsync(TrustReport report, byte[]? clock, long started, CancellationToken ct)
+    /// <summary>Signs and stores the report for the enrollment of <paramref name="host"/> read at the start of the attempt.</summary>
+    private async Task<AttestationOutcome> RecordAsync(HostRecord host, TrustReport report, byte[]? clock, long started, CancellationToken ct)
     {
+        // The enrollment id goes into the signed payload and the row: if the host was removed or re-enrolled meanwhile,
+        // this report is history only and never becomes anyone's current report.
+        report = report with { Enrollment = host.EnrollmentId };
         var jws = _signer.Sign(report);
         var record = new ReportRecord(report.Id, report.Host, Name(report.Trust), report.VerifiedAt, report.ValidFrom, report.ValidTo, jws,
-            TrustReportJson.Serialize(report));
+            TrustReportJson.Serialize(report), report.Enrollment);
         await _writer.WriteAsync(new ReportWrite(record, clock), ct);
         _metrics.Attested(report.Trust, Stopwatch.GetElapsedTime(started));
         Recorded?.Invoke(record);
@@ -254,7 +301,7 @@ public sealed class AttestationService : IDisposable
                 report.Faults.Concat(report.Pools.SelectMany(x => x.Rules).SelectMany(x => x.Faults)).Select(f => f.Message).Distinct().Take(5).ToList()));
         }
 
-        return record;
+        return new AttestationOutcome(report, record, null);
     }
 
     private AttestationKey Key(HostRecord host)

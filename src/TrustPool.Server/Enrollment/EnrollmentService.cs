@@ -171,10 +171,27 @@ public sealed partial class EnrollmentService
             throw Refused("credential-activation", "the agent returned the wrong secret: its AK and EK are not in the same TPM");
         }
 
-        var host = new HostRecord(request.Name, request.AgentUrl.ToString(), fingerprint, identity.EkPublic, identity.EkCertificate, identity.AkPublic,
-            ak.Name, ekTrust, HostStates.Enrolled, JsonSerializer.Serialize(request.Tags), _time.GetUtcNow(), null, 0, null, existing?.InventoryJson);
-        await using (var tx = await _store.BeginAsync(ct))
+        // One TPM is one host (issue 13): a relay to an enrolled host's agent proves that host's TPM, not a second one.
+        // Checked here for the message, enforced by the unique indexes on ek_key / ak_key for the race.
+        var ekKey = HostKeys.EkKey(ek);
+        if (await _store.FindHostByKeysAsync(ekKey, ak.Name, request.Name, ct) is { } holder)
         {
+            throw AlreadyEnrolled(holder, ekKey);
+        }
+
+        if ((await _store.ListHostsAsync(ct)).FirstOrDefault(h => h.Name != request.Name && h.TlsFingerprint == fingerprint) is { } sameTls)
+        {
+            // Not refused: one agent process may serve several TPMs (path bases); its TPM is the identity, checked above.
+            ServerLog.SharedAgentCertificate(_logger, request.Name, sameTls.Name, fingerprint);
+        }
+
+        // A new enrollment id on every enrollment and re-enrollment: reports of an earlier enrollment are history only.
+        var host = new HostRecord(request.Name, request.AgentUrl.ToString(), fingerprint, identity.EkPublic, identity.EkCertificate, identity.AkPublic,
+            ak.Name, ekTrust, HostStates.Enrolled, JsonSerializer.Serialize(request.Tags), _time.GetUtcNow(), null, 0, null, existing?.InventoryJson,
+            Guid.NewGuid().ToString("N"), ekKey, ak.Name);
+        try
+        {
+            await using var tx = await _store.BeginAsync(ct);
             if (existing is null)
             {
                 await tx.InsertHostAsync(host);
@@ -188,12 +205,31 @@ public sealed partial class EnrollmentService
             await tx.CommitAsync();
             Audit?.Published(entries);
         }
+        catch (StoreConflictException)
+        {
+            // A concurrent enrollment took the name, the EK or the AK between the check and the insert.
+            if (await _store.FindHostByKeysAsync(ekKey, ak.Name, request.Name, ct) is { } racer)
+            {
+                throw AlreadyEnrolled(racer, ekKey);
+            }
+
+            throw ApiException.Conflict($"host '{request.Name}' is already enrolled");
+        }
 
         ServerLog.HostEnrolled(_logger, host.Name, host.AgentUrl, Convert.ToHexStringLower(ak.Name), ekTrust);
         return host;
     }
 
     private static ApiException Refused(string code, string detail) => new(422, "enrollment-" + code, detail);
+
+    /// <summary>409 <c>enrollment-ek-already-enrolled</c>: the TPM (its EK, or its AK) already is another enrolled host.</summary>
+    private static ApiException AlreadyEnrolled(HostRecord holder, byte[] ekKey)
+    {
+        var which = holder.EkKey is { } k && k.AsSpan().SequenceEqual(ekKey) ? "EK" : "AK";
+        return new ApiException(409, "enrollment-ek-already-enrolled",
+            $"this TPM's {which} is already enrolled as host '{holder.Name}' (one TPM is one host): remove '{holder.Name}' first, " +
+            $"or re-enroll '{holder.Name}' itself if the host was renamed");
+    }
 
     /// <summary>An agent that cannot be reached or misbehaves is not the API client's fault: 502 with what happened.</summary>
     public static ApiException AgentProblem(AgentException e) => e.Failure switch

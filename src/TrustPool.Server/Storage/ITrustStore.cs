@@ -41,10 +41,20 @@ public interface ITrustStore : IAsyncDisposable
 
     Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default);
 
-    /// <summary>The host's report with the greatest VerifiedAt (ties broken by id).</summary>
+    /// <summary>
+    /// The earliest enrolled host other than <paramref name="except"/> whose EK key (<see cref="HostKeys.EkKey"/>) or AK key
+    /// (the AK's Name) is the one given: the host that already holds this TPM or AK.
+    /// </summary>
+    Task<HostRecord?> FindHostByKeysAsync(byte[]? ekKey, byte[]? akKey, string? except = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// The report of the host's current enrollment with the greatest VerifiedAt (ties broken by id); null when the host
+    /// does not exist or its current enrollment has no report yet. Reports of earlier enrollments are history only
+    /// (<see cref="ListReportsAsync"/>).
+    /// </summary>
     Task<ReportRecord?> GetLatestReportAsync(string host, CancellationToken ct = default);
 
-    /// <summary>The latest report of every host that has one, keyed by host name.</summary>
+    /// <summary>The latest report of the current enrollment of every host that has one, keyed by host name.</summary>
     Task<IReadOnlyDictionary<string, ReportRecord>> GetLatestReportsAsync(CancellationToken ct = default);
 
     /// <summary>A host's reports newest first, at most <paramref name="limit"/>, only those verified strictly before <paramref name="before"/> when given.</summary>

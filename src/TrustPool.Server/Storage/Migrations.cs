@@ -13,8 +13,12 @@ namespace TrustPool.Server.Storage;
 /// </summary>
 public static class Migrations
 {
-    /// <summary>One schema step.</summary>
-    public sealed record Migration(int Version, string Description, string Sql, string? OnlyFor = null);
+    /// <summary>
+    /// One schema step. <see cref="Code"/>, when set, runs after <see cref="Sql"/> in the same transaction, for what SQL alone
+    /// cannot compute on both providers (hashes of stored keys).
+    /// </summary>
+    public sealed record Migration(int Version, string Description, string Sql, string? OnlyFor = null,
+        Func<DbConnection, DbTransaction, CancellationToken, Task>? Code = null);
 
     // Serializes migrations of several service instances starting at once on one PostgreSQL database.
     private const long PostgresAdvisoryLockKey = 0x5472_7573_7450_6f6c; // "TrustPol"
@@ -149,7 +153,55 @@ public static class Migrations
             DROP TABLE merkle_nodes;
             ALTER TABLE merkle_nodes_v4 RENAME TO merkle_nodes;
             """, OnlyFor: TrustStore.SqliteProvider),
+        // Issue 13: one TPM is one host, and a report belongs to one enrollment. Every host gets a fresh enrollment id;
+        // reports written before have none and so are no host's current report: every host is unknown until its next
+        // attestation (a report cannot be proven to belong to the current enrollment: the name may have been removed
+        // and re-added, and an attestation may have been in flight). The EK and AK keys are unique; of hosts that share
+        // a TPM the earliest enrolled keeps it, the others lose their keys and must be enrolled again (BackfillIdentity).
+        new(5, "enrollment ids on hosts and reports; one EK and one AK per host", """
+            ALTER TABLE hosts ADD COLUMN enrollment_id TEXT;
+            ALTER TABLE hosts ADD COLUMN ek_key {blob};
+            ALTER TABLE hosts ADD COLUMN ak_key {blob};
+            ALTER TABLE reports ADD COLUMN enrollment TEXT;
+            CREATE INDEX reports_enrollment_verified_at ON reports (enrollment, verified_at);
+            """, Code: BackfillIdentityAsync),
     ];
+
+    /// <summary>
+    /// Migration 5: a new enrollment id for every host; EK key (<see cref="HostKeys.EkKey"/>) and AK key (its Name) for the
+    /// earliest enrolled host of each TPM (then name order); a later host sharing either is marked re-enrollment-required
+    /// with both keys NULL, so that the unique indexes created after hold. A stored EK that does not parse is treated the same.
+    /// </summary>
+    private static async Task BackfillIdentityAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    {
+        var hosts = (await connection.QueryAsync<(string Name, byte[] EkPublic, byte[] AkName)>(new CommandDefinition(
+            "SELECT name, ek_public, ak_name FROM hosts ORDER BY enrolled_at, name", transaction: tx, cancellationToken: ct))).ToList();
+        var ekSeen = new HashSet<string>(StringComparer.Ordinal);
+        var akSeen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, ekPublic, akName) in hosts)
+        {
+            var ekKey = HostKeys.TryEkKey(ekPublic);
+            var keep = ekKey is not null && !ekSeen.Contains(Convert.ToHexString(ekKey)) && !akSeen.Contains(Convert.ToHexString(akName));
+            if (keep)
+            {
+                ekSeen.Add(Convert.ToHexString(ekKey!));
+                akSeen.Add(Convert.ToHexString(akName));
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                keep
+                    ? "UPDATE hosts SET enrollment_id = @id, ek_key = @ekKey, ak_key = @akName WHERE name = @name"
+                    : "UPDATE hosts SET enrollment_id = @id, ek_key = NULL, ak_key = NULL, state = 're-enrollment-required' WHERE name = @name",
+                new { id = Guid.NewGuid().ToString("N"), ekKey, akName, name },
+                tx,
+                cancellationToken: ct));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "CREATE UNIQUE INDEX hosts_ek_key ON hosts (ek_key); CREATE UNIQUE INDEX hosts_ak_key ON hosts (ak_key)",
+            transaction: tx,
+            cancellationToken: ct));
+    }
 
     /// <summary>The schema version this build writes and understands.</summary>
     public static int LatestVersion => All[^1].Version;
@@ -194,6 +246,10 @@ public static class Migrations
             if (migration.OnlyFor is null || migration.OnlyFor == provider)
             {
                 await connection.ExecuteAsync(new CommandDefinition(SqlFor(migration, provider), transaction: tx, cancellationToken: ct));
+                if (migration.Code is { } code)
+                {
+                    await code(connection, tx, ct);
+                }
             }
 
             await connection.ExecuteAsync(new CommandDefinition(

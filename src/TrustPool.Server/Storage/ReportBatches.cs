@@ -15,7 +15,7 @@ public static class ReportBatches
 {
     private const string InsertSql =
         "INSERT INTO reports (" + Sql.ReportColumns + ") " +
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])";
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])";
 
     private const string ClockSql =
         "UPDATE hosts SET last_clock_info = u.clock FROM unnest($1::text[], $2::bytea[]) AS u(name, clock) WHERE hosts.name = u.name";
@@ -76,6 +76,7 @@ public static class ReportBatches
             var to = new long[n];
             var jws = new string[n];
             var payloads = new string[n];
+            var enrollments = new string?[n];
             for (var i = 0; i < n; i++)
             {
                 var r = reports[i];
@@ -87,6 +88,7 @@ public static class ReportBatches
                 to[i] = Sql.Ms(r.ValidTo);
                 jws[i] = r.Jws;
                 payloads[i] = r.PayloadJson;
+                enrollments[i] = r.Enrollment;
             }
 
             var insert = new NpgsqlBatchCommand(InsertSql);
@@ -98,6 +100,7 @@ public static class ReportBatches
             insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = to, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
             insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = jws, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = enrollments, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             batch.BatchCommands.Add(insert);
         }
 

@@ -12,13 +12,22 @@ internal static class Sql
 {
     public const string HostColumns =
         "name, agent_url, tls_fingerprint, ek_public, ek_certificate, ak_public, ak_name, ek_trust, state, tags, enrolled_at, " +
-        "last_clock_info, ima_offset, ima_state, inventory";
+        "last_clock_info, ima_offset, ima_state, inventory, enrollment_id, ek_key, ak_key";
 
     public const string BaselineColumns = "name, version, kind, document, digest, created";
 
     public const string PoolColumns = "name, version, document, created";
 
-    public const string ReportColumns = "id, host, trust, verified_at, valid_from, valid_to, jws, payload";
+    public const string ReportColumns = "id, host, trust, verified_at, valid_from, valid_to, jws, payload, enrollment";
+
+    /// <summary><see cref="ReportColumns"/> qualified by the alias <c>r</c>, for joins.</summary>
+    public const string ReportColumnsR = "r.id, r.host, r.trust, r.verified_at, r.valid_from, r.valid_to, r.jws, r.payload, r.enrollment";
+
+    /// <summary>
+    /// Joins reports <c>r</c> to the host <c>h</c> whose current enrollment wrote them: a report of a removed host, or of
+    /// an earlier enrollment of the same name, never matches (ARCHITECTURE.md "Trust semantics").
+    /// </summary>
+    public const string CurrentEnrollmentJoin = "JOIN hosts h ON h.name = r.host AND h.enrollment_id = r.enrollment";
 
     public const string TokenColumns = "id, name, role, hash, created, revoked";
 
@@ -45,7 +54,10 @@ internal static class Sql
         NullableBytes(r, 11),
         r.GetInt64(12),
         NullableString(r, 13),
-        NullableString(r, 14));
+        NullableString(r, 14),
+        NullableString(r, 15),
+        NullableBytes(r, 16),
+        NullableBytes(r, 17));
 
     public static BaselineRecord ReadBaseline(DbDataReader r) =>
         new(r.GetString(0), checked((int)r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), Time(r.GetInt64(5)));
@@ -61,7 +73,8 @@ internal static class Sql
         Time(r.GetInt64(4)),
         Time(r.GetInt64(5)),
         r.GetString(6),
-        r.GetString(7));
+        r.GetString(7),
+        NullableString(r, 8));
 
     public static TokenRecord ReadToken(DbDataReader r) => new(
         r.GetString(0),
@@ -91,6 +104,9 @@ internal static class Sql
         h.ImaOffset,
         h.ImaStateJson,
         h.InventoryJson,
+        h.EnrollmentId,
+        h.EkKey,
+        h.AkKey,
     };
 
     public static async Task<T?> ReadSingleAsync<T>(DbConnection connection, DbTransaction? tx, string sql, object? args, Func<DbDataReader, T> map, CancellationToken ct)

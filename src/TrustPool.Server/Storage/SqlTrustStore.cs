@@ -172,9 +172,16 @@ internal sealed class SqlTrustStore : ITrustStore
     public Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default) =>
         ReadSingleAsync($"SELECT {Sql.ReportColumns} FROM reports WHERE id = @id", new { id }, Sql.ReadReport, ct);
 
+    public Task<HostRecord?> FindHostByKeysAsync(byte[]? ekKey, byte[]? akKey, string? except = null, CancellationToken ct = default) =>
+        ReadSingleAsync(
+            $"SELECT {Sql.HostColumns} FROM hosts WHERE (ek_key = @ekKey OR ak_key = @akKey) AND name <> @except ORDER BY enrolled_at, name LIMIT 1",
+            new { ekKey = ekKey ?? [], akKey = akKey ?? [], except = except ?? "" },
+            Sql.ReadHost,
+            ct);
+
     public Task<ReportRecord?> GetLatestReportAsync(string host, CancellationToken ct = default) =>
         ReadSingleAsync(
-            $"SELECT {Sql.ReportColumns} FROM reports WHERE host = @host ORDER BY verified_at DESC, id DESC LIMIT 1",
+            $"SELECT {Sql.ReportColumnsR} FROM reports r {Sql.CurrentEnrollmentJoin} WHERE r.host = @host ORDER BY r.verified_at DESC, r.id DESC LIMIT 1",
             new { host },
             Sql.ReadReport,
             ct);
@@ -184,7 +191,8 @@ internal sealed class SqlTrustStore : ITrustStore
         var reports = await ReadListAsync(
             $"""
             SELECT {Sql.ReportColumns} FROM (
-                SELECT r.*, ROW_NUMBER() OVER (PARTITION BY host ORDER BY verified_at DESC, id DESC) AS rn FROM reports r
+                SELECT {Sql.ReportColumnsR}, ROW_NUMBER() OVER (PARTITION BY r.host ORDER BY r.verified_at DESC, r.id DESC) AS rn
+                FROM reports r {Sql.CurrentEnrollmentJoin}
             ) latest WHERE rn = 1
             """,
             null,

@@ -43,10 +43,10 @@ internal sealed class StoreTransaction : IStoreTransaction
             $"""
             INSERT INTO hosts ({Sql.HostColumns}, lease_owner, lease_until) VALUES (
                 @Name, @AgentUrl, @TlsFingerprint, @EkPublic, @EkCertificate, @AkPublic, @AkName, @EkTrust, @State, @TagsJson,
-                @EnrolledAt, @LastClockInfo, @ImaOffset, @ImaStateJson, @InventoryJson, NULL, 0)
+                @EnrolledAt, @LastClockInfo, @ImaOffset, @ImaStateJson, @InventoryJson, @EnrollmentId, @EkKey, @AkKey, NULL, 0)
             """,
             Sql.HostArgs(host),
-            $"host '{host.Name}'");
+            $"host '{host.Name}' (or its EK or AK under another name)");
 
     public async Task UpdateHostAsync(HostRecord host)
     {
@@ -55,11 +55,11 @@ internal sealed class StoreTransaction : IStoreTransaction
             UPDATE hosts SET agent_url = @AgentUrl, tls_fingerprint = @TlsFingerprint, ek_public = @EkPublic,
                 ek_certificate = @EkCertificate, ak_public = @AkPublic, ak_name = @AkName, ek_trust = @EkTrust, state = @State,
                 tags = @TagsJson, enrolled_at = @EnrolledAt, last_clock_info = @LastClockInfo, ima_offset = @ImaOffset,
-                ima_state = @ImaStateJson, inventory = @InventoryJson
+                ima_state = @ImaStateJson, inventory = @InventoryJson, enrollment_id = @EnrollmentId, ek_key = @EkKey, ak_key = @AkKey
             WHERE name = @Name
             """,
             Sql.HostArgs(host),
-            $"host '{host.Name}'");
+            $"EK or AK of host '{host.Name}' under another name");
         if (rows == 0)
         {
             throw new StoreNotFoundException($"No host named '{host.Name}'.");
@@ -115,6 +115,7 @@ internal sealed class StoreTransaction : IStoreTransaction
         p[5].Value = Sql.Ms(report.ValidTo);
         p[6].Value = report.Jws;
         p[7].Value = report.PayloadJson;
+        p[8].Value = (object?)report.Enrollment ?? DBNull.Value;
         try
         {
             await command.ExecuteNonQueryAsync();
@@ -204,12 +205,13 @@ internal sealed class StoreTransaction : IStoreTransaction
         var command = Connection.CreateCommand();
         command.Transaction = Transaction;
         command.CommandText =
-            "INSERT INTO reports (id, host, trust, verified_at, valid_from, valid_to, jws, payload) " +
-            "VALUES (@id, @host, @trust, @verified_at, @valid_from, @valid_to, @jws, @payload)";
+            "INSERT INTO reports (id, host, trust, verified_at, valid_from, valid_to, jws, payload, enrollment) " +
+            "VALUES (@id, @host, @trust, @verified_at, @valid_from, @valid_to, @jws, @payload, @enrollment)";
         (string Name, DbType Type)[] parameters =
         [
             ("id", DbType.String), ("host", DbType.String), ("trust", DbType.String), ("verified_at", DbType.Int64),
             ("valid_from", DbType.Int64), ("valid_to", DbType.Int64), ("jws", DbType.String), ("payload", DbType.String),
+            ("enrollment", DbType.String),
         ];
         foreach (var (name, type) in parameters)
         {

@@ -212,9 +212,10 @@ public static class Migrations
 
     /// <summary>
     /// Brings the schema to <see cref="LatestVersion"/> in one transaction; a no-op when it is current.
-    /// A database newer than this build is refused with a <see cref="StoreException"/>.
+    /// A database newer than this build is refused with a <see cref="StoreException"/>. <paramref name="upTo"/> (tests only)
+    /// stops after that version, to build an older schema and then migrate it.
     /// </summary>
-    internal static async Task<int> ApplyAsync(DbConnection connection, string provider, long nowMs, CancellationToken ct)
+    internal static async Task<int> ApplyAsync(DbConnection connection, string provider, long nowMs, CancellationToken ct, int? upTo = null)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
         if (provider == TrustStore.PostgresProvider)
@@ -238,7 +239,7 @@ public static class Migrations
 
         foreach (var migration in All)
         {
-            if (migration.Version <= current)
+            if (migration.Version <= current || migration.Version > (upTo ?? int.MaxValue))
             {
                 continue;
             }
@@ -260,6 +261,6 @@ public static class Migrations
         }
 
         await tx.CommitAsync(ct);
-        return Math.Max(current, LatestVersion);
+        return Math.Max(current, Math.Min(upTo ?? LatestVersion, LatestVersion));
     }
 }

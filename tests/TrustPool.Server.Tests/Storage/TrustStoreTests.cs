@@ -61,10 +61,14 @@ public abstract class TrustStoreTests : IAsyncLifetime
         null,
         0,
         null,
-        null);
+        null,
+        Enrollment(name));
+
+    // Every test host has one enrollment, and every test report belongs to it (a report is current only then).
+    private static string Enrollment(string host) => "enrollment-of-" + host;
 
     private static ReportRecord Report(string id, string host, DateTimeOffset verifiedAt) =>
-        new(id, host, "trusted", verifiedAt, verifiedAt, verifiedAt.AddMinutes(10), "jws." + id, "{\"id\":\"" + id + "\"}");
+        new(id, host, "trusted", verifiedAt, verifiedAt, verifiedAt.AddMinutes(10), "jws." + id, "{\"id\":\"" + id + "\"}", Enrollment(host));
 
     private static void AssertHost(HostRecord expected, HostRecord? actual)
     {
@@ -84,6 +88,9 @@ public abstract class TrustStoreTests : IAsyncLifetime
         Assert.Equal(expected.ImaOffset, actual.ImaOffset);
         Assert.Equal(expected.ImaStateJson, actual.ImaStateJson);
         Assert.Equal(expected.InventoryJson, actual.InventoryJson);
+        Assert.Equal(expected.EnrollmentId, actual.EnrollmentId);
+        Assert.Equal(expected.EkKey, actual.EkKey);
+        Assert.Equal(expected.AkKey, actual.AkKey);
     }
 
     private static async Task InTransactionAsync(ITrustStore store, Func<IStoreTransaction, Task> work)
@@ -176,7 +183,10 @@ public abstract class TrustStoreTests : IAsyncLifetime
         Assert.False(await store.ConsumeNonceAsync([1, 1], "h", s_t0));
         Assert.True(await store.ConsumeNonceAsync([2, 2], "other", s_t0));
         Assert.NotNull(await store.GetReportAsync("r1"));
-        Assert.Equal("r1", (await store.GetLatestReportAsync("h"))?.Id);
+        Assert.Single(await store.ListReportsAsync("h", 10));
+        // Issue 13: a removed host has no current report (it used to be served as the latest until it expired).
+        Assert.Null(await store.GetLatestReportAsync("h"));
+        Assert.False((await store.GetLatestReportsAsync()).ContainsKey("h"));
     }
 
     [SkippableFact]
@@ -248,6 +258,8 @@ public abstract class TrustStoreTests : IAsyncLifetime
         var store = await OpenAsync();
         await InTransactionAsync(store, async tx =>
         {
+            await tx.InsertHostAsync(Host("a"));
+            await tx.InsertHostAsync(Host("b"));
             // Inserted out of order on purpose.
             await tx.InsertReportAsync(Report("a2", "a", s_t0.AddMinutes(2)));
             await tx.InsertReportAsync(Report("a1", "a", s_t0.AddMinutes(1)));
@@ -556,6 +568,13 @@ public abstract class TrustStoreTests : IAsyncLifetime
         var store = await OpenAsync();
         const int Tasks = 8;
         const int PerTask = 25;
+        await InTransactionAsync(store, async tx =>
+        {
+            for (var t = 0; t < Tasks; t++)
+            {
+                await tx.InsertHostAsync(Host("host-" + t));
+            }
+        });
         await Task.WhenAll(Enumerable.Range(0, Tasks).Select(t => Task.Run(async () =>
         {
             for (var i = 0; i < PerTask; i++)
@@ -588,6 +607,13 @@ public abstract class TrustStoreTests : IAsyncLifetime
         var store = await OpenAsync();
         const int Total = 10_000;
         const int Batch = 200;
+        await InTransactionAsync(store, async tx =>
+        {
+            for (var h = 0; h < 50; h++)
+            {
+                await tx.InsertHostAsync(Host("host-" + h));
+            }
+        });
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         for (var start = 0; start < Total; start += Batch)
@@ -667,5 +693,121 @@ public abstract class TrustStoreTests : IAsyncLifetime
             $"{ExpectedProvider}: {Total} reports + clock updates in batches of {Batch} (WriteReportsAsync): {stopwatch.ElapsedMilliseconds} ms wall " +
             $"({Total / stopwatch.Elapsed.TotalSeconds:0} reports/s), {cpu.TotalMilliseconds:0} ms CPU of the test process");
         Assert.Equal(Total / 50, (await store.ListReportsAsync("host-7", Total)).Count);
+    }
+
+    [SkippableFact]
+    public async Task Hosts_SameEkKeyOrAkKeyUnderTwoNames_UniqueViolationIsConflict()
+    {
+        // Issue 13: one TPM is one host, in the schema too (the enrollment check alone would lose a race).
+        var store = await OpenAsync();
+        await InTransactionAsync(store, tx => tx.InsertHostAsync(Host("a") with { EkKey = [9, 9], AkKey = [8, 8] }));
+        await using (var tx = await store.BeginAsync())
+        {
+            await Assert.ThrowsAsync<StoreConflictException>(() => tx.InsertHostAsync(Host("b") with { EkKey = [9, 9], AkKey = [7, 7] }));
+        }
+
+        await using (var tx = await store.BeginAsync())
+        {
+            await Assert.ThrowsAsync<StoreConflictException>(() => tx.InsertHostAsync(Host("c") with { EkKey = [6, 6], AkKey = [8, 8] }));
+        }
+
+        await InTransactionAsync(store, async tx =>
+        {
+            // Hosts without keys (the migration's duplicates) do not collide with each other.
+            await tx.InsertHostAsync(Host("d"));
+            await tx.InsertHostAsync(Host("e"));
+            await tx.InsertHostAsync(Host("f") with { EkKey = [5, 5], AkKey = [4, 4] });
+        });
+        await using (var tx = await store.BeginAsync())
+        {
+            await Assert.ThrowsAsync<StoreConflictException>(() => tx.UpdateHostAsync(Host("f") with { EkKey = [9, 9], AkKey = [4, 4] }));
+        }
+
+        Assert.Equal("a", (await store.FindHostByKeysAsync([9, 9], null))?.Name);
+        Assert.Equal("a", (await store.FindHostByKeysAsync(null, [8, 8], "f"))?.Name);
+        Assert.Null(await store.FindHostByKeysAsync([9, 9], [8, 8], "a"));
+        Assert.Null(await store.FindHostByKeysAsync(null, null));
+        AssertHost(Host("a") with { EkKey = [9, 9], AkKey = [8, 8] }, await store.GetHostAsync("a"));
+    }
+
+    [SkippableFact]
+    public async Task Reports_OfAnEarlierEnrollment_AreHistoryNotLatest()
+    {
+        var store = await OpenAsync();
+        await InTransactionAsync(store, async tx =>
+        {
+            await tx.InsertHostAsync(Host("h"));
+            await tx.InsertReportAsync(Report("old", "h", s_t0.AddMinutes(1)) with { Enrollment = "earlier" });
+            await tx.InsertReportAsync(Report("none", "h", s_t0.AddMinutes(2)) with { Enrollment = null });
+            await tx.InsertReportAsync(Report("cur", "h", s_t0));
+        });
+        Assert.Equal("cur", (await store.GetLatestReportAsync("h"))?.Id);
+        Assert.Equal("cur", (await store.GetLatestReportsAsync())["h"].Id);
+        Assert.Equal(["none", "old", "cur"], (await store.ListReportsAsync("h", 10)).Select(r => r.Id));
+        Assert.Equal("earlier", (await store.GetReportAsync("old"))?.Enrollment);
+
+        // Re-enrolled: nothing is current until the new enrollment has a report.
+        await InTransactionAsync(store, tx => tx.UpdateHostAsync(Host("h") with { EnrollmentId = "new" }));
+        Assert.Null(await store.GetLatestReportAsync("h"));
+        Assert.Empty(await store.GetLatestReportsAsync());
+        await InTransactionAsync(store, tx => tx.WriteReportsAsync([Report("next", "h", s_t0) with { Enrollment = "new" }], []));
+        Assert.Equal("next", (await store.GetLatestReportAsync("h"))?.Id);
+    }
+
+    [SkippableFact]
+    public async Task Migration5_HostsSharingATpm_EarliestKeepsIt_OldReportsNotCurrent()
+    {
+        var (database, dataDirectory) = await GetDatabaseAsync();
+        using var tpm = TrustPool.Tpm.Software.SoftwareTpm.CreateInMemory();
+        using var other = TrustPool.Tpm.Software.SoftwareTpm.CreateInMemory();
+        var ek = tpm.CreateEk(TrustPool.Tpm.Client.TpmKeyAlgorithm.Rsa2048).Public;
+        var otherEk = other.CreateEk(TrustPool.Tpm.Client.TpmKeyAlgorithm.Rsa2048).Public;
+
+        // A schema-4 database as a release before issue 13 left it: two names on one TPM, a trusted report.
+        await using (var raw = database.StartsWith("sqlite:", StringComparison.Ordinal)
+            ? SqlTrustStore.ForSqlite(Path.Combine(dataDirectory, database["sqlite:".Length..]))
+            : SqlTrustStore.ForPostgres(database["postgres:".Length..]))
+        {
+            if (!raw.IsPostgres)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dataDirectory, database["sqlite:".Length..]))!);
+            }
+
+            await using var connection = await raw.OpenConnectionAsync(default);
+            Assert.Equal(4, await Migrations.ApplyAsync(connection, raw.Provider, 0, default, upTo: 4));
+            foreach (var (name, at, pub, akName) in new[] { ("second", 2, ek, new byte[] { 0, 11, 2 }), ("first", 1, ek, new byte[] { 0, 11, 1 }), ("alone", 3, otherEk, new byte[] { 0, 11, 3 }) })
+            {
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO hosts (name, agent_url, tls_fingerprint, ek_public, ak_public, ak_name, ek_trust, state, tags, enrolled_at, ima_offset, lease_until)
+                    VALUES (@name, 'https://x', 'f', @ek, @ak, @ak, 'ca', 'enrolled', '{}', @at, 0, 0)
+                    """,
+                    new { name, ek = pub.ToTpm2b(), ak = akName, at = (long)at });
+            }
+
+            await connection.ExecuteAsync(
+                "INSERT INTO reports (id, host, trust, verified_at, valid_from, valid_to, jws, payload) VALUES ('r', 'first', 'trusted', 1, 1, @to, 'j', '{}')",
+                new { to = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeMilliseconds() });
+        }
+
+        var store = await OpenAsync();
+        var first = await store.GetHostAsync("first");
+        var second = await store.GetHostAsync("second");
+        var alone = await store.GetHostAsync("alone");
+        Assert.Equal("enrolled", first!.State);
+        Assert.Equal(HostKeys.EkKey(ek), first.EkKey);
+        Assert.Equal(first.AkName, first.AkKey);
+        Assert.Equal("re-enrollment-required", second!.State);
+        Assert.Null(second.EkKey);
+        Assert.Null(second.AkKey);
+        Assert.Equal("enrolled", alone!.State);
+        Assert.Equal(HostKeys.EkKey(otherEk), alone.EkKey);
+        Assert.All(new[] { first, second, alone }, h => Assert.False(string.IsNullOrEmpty(h.EnrollmentId)));
+        Assert.Equal(3, new[] { first, second, alone }.Select(h => h.EnrollmentId).Distinct().Count());
+
+        // The report from before the migration is history: the host is unknown until its next attestation.
+        Assert.NotNull(await store.GetReportAsync("r"));
+        Assert.Null(await store.GetLatestReportAsync("first"));
+        Assert.Equal("first", (await store.FindHostByKeysAsync(HostKeys.EkKey(ek), null, "second"))?.Name);
     }
 }

@@ -179,7 +179,7 @@ public sealed partial class EnrollmentService
             throw AlreadyEnrolled(holder, ekKey);
         }
 
-        if ((await _store.ListHostsAsync(ct)).FirstOrDefault(h => h.Name != request.Name && h.TlsFingerprint == fingerprint) is { } sameTls)
+        if (await _store.FindHostByTlsFingerprintAsync(fingerprint, request.Name, ct) is { } sameTls)
         {
             // Not refused: one agent process may serve several TPMs (path bases); its TPM is the identity, checked above.
             ServerLog.SharedAgentCertificate(_logger, request.Name, sameTls.Name, fingerprint);

@@ -47,6 +47,9 @@ public interface ITrustStore : IAsyncDisposable
     /// </summary>
     Task<HostRecord?> FindHostByKeysAsync(byte[]? ekKey, byte[]? akKey, string? except = null, CancellationToken ct = default);
 
+    /// <summary>The earliest enrolled host other than <paramref name="except"/> whose agent presented this TLS certificate.</summary>
+    Task<HostRecord?> FindHostByTlsFingerprintAsync(string fingerprint, string? except = null, CancellationToken ct = default);
+
     /// <summary>
     /// The report of the host's current enrollment with the greatest VerifiedAt (ties broken by id); null when the host
     /// does not exist or its current enrollment has no report yet. Reports of earlier enrollments are history only

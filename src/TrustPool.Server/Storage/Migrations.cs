@@ -164,6 +164,7 @@ public static class Migrations
             ALTER TABLE hosts ADD COLUMN ak_key {blob};
             ALTER TABLE reports ADD COLUMN enrollment TEXT;
             CREATE INDEX reports_enrollment_verified_at ON reports (enrollment, verified_at);
+            CREATE INDEX hosts_tls_fingerprint ON hosts (tls_fingerprint);
             """, Code: BackfillIdentityAsync),
     ];
 

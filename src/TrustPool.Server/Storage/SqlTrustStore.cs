@@ -179,6 +179,13 @@ internal sealed class SqlTrustStore : ITrustStore
             Sql.ReadHost,
             ct);
 
+    public Task<HostRecord?> FindHostByTlsFingerprintAsync(string fingerprint, string? except = null, CancellationToken ct = default) =>
+        ReadSingleAsync(
+            $"SELECT {Sql.HostColumns} FROM hosts WHERE tls_fingerprint = @fingerprint AND name <> @except ORDER BY enrolled_at, name LIMIT 1",
+            new { fingerprint, except = except ?? "" },
+            Sql.ReadHost,
+            ct);
+
     public Task<ReportRecord?> GetLatestReportAsync(string host, CancellationToken ct = default) =>
         ReadSingleAsync(
             $"SELECT {Sql.ReportColumnsR} FROM reports r {Sql.CurrentEnrollmentJoin} WHERE r.host = @host ORDER BY r.verified_at DESC, r.id DESC LIMIT 1",

@@ -727,6 +727,8 @@ public abstract class TrustStoreTests : IAsyncLifetime
         Assert.Equal("a", (await store.FindHostByKeysAsync(null, [8, 8], "f"))?.Name);
         Assert.Null(await store.FindHostByKeysAsync([9, 9], [8, 8], "a"));
         Assert.Null(await store.FindHostByKeysAsync(null, null));
+        Assert.Equal("a", (await store.FindHostByTlsFingerprintAsync("sha256:a"))?.Name);
+        Assert.Null(await store.FindHostByTlsFingerprintAsync("sha256:a", "a"));
         AssertHost(Host("a") with { EkKey = [9, 9], AkKey = [8, 8] }, await store.GetHostAsync("a"));
     }
 

@@ -78,6 +78,28 @@ public abstract class IdentityTests
     }
 
     [SkippableFact]
+    public async Task ConcurrentEnrollmentsOfOneTpm_OneWins_OtherEkAlreadyEnrolledNever500()
+    {
+        await using var h = await ServiceHarness.StartAsync(Provider);
+        var real = h.AddSoftwareHost("real", s_golden);
+        await using var relay = await StartProxyAsync(h, real.AgentUrl);
+        for (var round = 0; round < 3; round++)
+        {
+            // Both pass the pre-insert check when they race; the unique index then decides, and the loser gets the same 409.
+            var names = new[] { $"twin-a{round}", $"twin-b{round}" };
+            var results = await Task.WhenAll(
+                EnrollAtAsync(h, names[0], real.AgentUrl, real.Fingerprint),
+                EnrollAtAsync(h, names[1], relay.Url, relay.Fingerprint));
+            Assert.Single(results, r => r.Status == HttpStatusCode.Created);
+            var loser = Assert.Single(results, r => r.Status != HttpStatusCode.Created);
+            Assert.True(loser.Status == HttpStatusCode.Conflict, $"{(int)loser.Status} {loser.Body?.ToJsonString()}");
+            Assert.Equal("urn:trustpool:service:enrollment-ek-already-enrolled", loser.Body!["type"]!.GetValue<string>());
+            var winner = names[Array.FindIndex(results, r => r.Status == HttpStatusCode.Created)];
+            Assert.Equal(HttpStatusCode.NoContent, (await h.SendAsync(HttpMethod.Delete, $"/v1/hosts/{winner}")).Status);
+        }
+    }
+
+    [SkippableFact]
     public async Task UrlSwitchedToAnotherEnrolledHostsAgent_AgentIdentityMismatchNamingIt()
     {
         await using var h = await ServiceHarness.StartAsync(Provider);

@@ -8,7 +8,8 @@ namespace TrustPool.Attestation.Verification;
 /// <summary>
 /// The outcome of <see cref="EvidenceVerifier.Verify"/>. Every value exposed here is verified: PCRs only when the
 /// quote verified and only those it covers; the UEFI log only when it replayed exactly to the quoted PCRs it
-/// touches; the IMA log only when it replayed to the quoted PCR 10. <see cref="IsVerified"/> means no fault at all.
+/// touches and reproduced at least one, and of it only <see cref="UefiVerifiedEvents"/> are evidence; the IMA log
+/// only when it replayed to the quoted PCR 10. <see cref="IsVerified"/> means no fault at all.
 /// </summary>
 public sealed class VerifiedEvidence
 {

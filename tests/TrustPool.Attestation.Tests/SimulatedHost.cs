@@ -89,9 +89,9 @@ internal sealed class SimulatedHost : IDisposable
     /// A line the host claims, PCR 10 extended with the template hash of <paramref name="templateData"/> (what the kernel
     /// really measured): a forged name over genuine bytes, which the parser may reject.
     /// </summary>
-    public void AppendImaRaw(string line, byte[] templateData)
+    public void AppendImaRaw(string line, byte[] templateData, int pcr = 10)
     {
-        Tpm.ExtendPcr(10, [new TpmtHa(TpmAlgorithmId.Sha1, SHA1.HashData(templateData)), new TpmtHa(TpmAlgorithmId.Sha256, SHA256.HashData(templateData))]);
+        Tpm.ExtendPcr(pcr, [new TpmtHa(TpmAlgorithmId.Sha1, SHA1.HashData(templateData)), new TpmtHa(TpmAlgorithmId.Sha256, SHA256.HashData(templateData))]);
         _imaLines.Add(line);
     }
 

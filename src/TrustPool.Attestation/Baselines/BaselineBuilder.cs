@@ -67,8 +67,10 @@ public static class BaselineBuilder
                 {
                     // Every verified entry of every template is listed by name and digest (ima-buf: the buffer's name and
                     // hash; boot_aggregate too, so a host whose quote lacks PCR 0-9 can still match it by value). A
-                    // violation (all-zero template hash) is never allowlisted: it stays a fault on every host.
-                    if (e.IsViolation)
+                    // violation (all-zero template hash) is never allowlisted: it stays a fault on every host. Nor is an
+                    // entry logged for another PCR than 10: the replay checks only the quoted PCR 10, so it is the
+                    // host's word (the evaluator still judges such entries; it can only make a host less trusted).
+                    if (e.IsViolation || e.PcrIndex != Evidence.Ima.ImaReplay.DefaultPcr)
                     {
                         continue;
                     }

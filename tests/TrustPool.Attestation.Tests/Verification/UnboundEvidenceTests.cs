@@ -185,6 +185,23 @@ public class UnboundEvidenceTests
     }
 
     [Fact]
+    public void FromEvidence_EntryOfAnUnquotedPcr_NotAllowlistedButStillJudged()
+    {
+        using var a = new SimulatedHost(s_golden, "host-a");
+        BootAggregate(a);
+        var (line, data) = Entry("ima-ng", "/usr/bin/miner", H("miner"), null);
+        a.AppendImaRaw("11" + line[2..], data, pcr: 11); // policy pcr=11: the replay of the quoted PCR 10 does not bind it
+        Run(a, "ima-ng", "/usr/bin/ls", H("ls"), null);
+
+        var baseline = Software(a.Verified());
+        var report = Judge(a.Verified(), baseline);
+
+        Assert.DoesNotContain("/usr/bin/miner", baseline.ImaAllowlist!.Keys);
+        Assert.Equal(TrustLevel.Untrusted, report.Trust);
+        Assert.Equal("/usr/bin/miner", Assert.Single(RuleFaults(report)).Detail);
+    }
+
+    [Fact]
     public void Verify_Sha1OnlyLogAgainstSha256Quote_LogIgnoredWithEventLogBankNotQuoted()
     {
         using var host = new SimulatedHost(s_golden with { SecureBoot = false });

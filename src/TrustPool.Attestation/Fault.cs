@@ -99,4 +99,18 @@ public static class FaultCodes
     /// with (Detail names the enrolled host they belong to, if any): the host is marked re-enrollment-required.
     /// </summary>
     public const string AgentIdentityMismatch = "AgentIdentityMismatch";
+
+    // Issue 13, evidence parsing and verification (log fields the TPM did not sign).
+
+    /// <summary>Evidence fault: an IMA entry's template name does not match its bytes (field count, d-ng/n-ng, ima-buf digest) or is unknown.</summary>
+    public const string ImaTemplateInvalid = "ImaTemplateInvalid";
+
+    /// <summary>Software rule: an entry named boot_aggregate that is not the aggregate of the quoted PCRs (or not the first entry) and not allowlisted.</summary>
+    public const string ImaBootAggregateMismatch = "ImaBootAggregateMismatch";
+
+    /// <summary>Notice (never a verdict): the UEFI log reproduces none of the quoted PCRs; it is ignored (no facts, no event names).</summary>
+    public const string EventLogUnverified = "EventLogUnverified";
+
+    /// <summary>Notice (never a verdict): the UEFI log carries no digest of any quoted bank (e.g. SHA-1 only against a SHA-256 quote); ignored.</summary>
+    public const string EventLogBankNotQuoted = "EventLogBankNotQuoted";
 }

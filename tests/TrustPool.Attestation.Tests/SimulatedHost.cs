@@ -85,6 +85,16 @@ internal sealed class SimulatedHost : IDisposable
     /// <summary>IMA measures a file: one list entry, PCR 10 extended in both banks (BankHash convention).</summary>
     public void RunFile(string path, string contents) => AppendIma(ImaLine(path, SHA256.HashData(Encoding.UTF8.GetBytes(contents))));
 
+    /// <summary>
+    /// A line the host claims, PCR 10 extended with the template hash of <paramref name="templateData"/> (what the kernel
+    /// really measured): a forged name over genuine bytes, which the parser may reject.
+    /// </summary>
+    public void AppendImaRaw(string line, byte[] templateData, int pcr = 10)
+    {
+        Tpm.ExtendPcr(pcr, [new TpmtHa(TpmAlgorithmId.Sha1, SHA1.HashData(templateData)), new TpmtHa(TpmAlgorithmId.Sha256, SHA256.HashData(templateData))]);
+        _imaLines.Add(line);
+    }
+
     public void AppendIma(string line)
     {
         var entry = Evidence.Ima.ImaLog.ParseAscii(Encoding.UTF8.GetBytes(line)).Entries.Single();

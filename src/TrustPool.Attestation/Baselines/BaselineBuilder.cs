@@ -50,6 +50,7 @@ public static class BaselineBuilder
                 return baseline with
                 {
                     Pcrs = pcrs,
+                    // Null when the host's log was ignored (EventLogUnverified / EventLogBankNotQuoted): never a reference.
                     ReferenceUefiLog = evidence.UefiLogBytes,
                     Facts = FactsOf(evidence),
                     Description = $"{BaselineKinds.ToJson(kind)} values of {fromHost} ({template.Name})",
@@ -62,10 +63,14 @@ public static class BaselineBuilder
                 }
 
                 var allow = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
-                foreach (var e in evidence.Ima.Entries)
+                foreach (var e in evidence.ImaEntries)
                 {
-                    // A violation (all-zero template hash) is never allowlisted: it stays a fault on every host.
-                    if (!SoftwareRule.IsChecked(e) || e.IsViolation)
+                    // Every verified entry of every template is listed by name and digest (ima-buf: the buffer's name and
+                    // hash; boot_aggregate too, so a host whose quote lacks PCR 0-9 can still match it by value). A
+                    // violation (all-zero template hash) is never allowlisted: it stays a fault on every host. Nor is an
+                    // entry logged for another PCR than 10: the replay checks only the quoted PCR 10, so it is the
+                    // host's word (the evaluator still judges such entries; it can only make a host less trusted).
+                    if (e.IsViolation || e.PcrIndex != Evidence.Ima.ImaReplay.DefaultPcr)
                     {
                         continue;
                     }
@@ -117,6 +122,13 @@ public static class BaselineBuilder
     private static SortedDictionary<string, string> FactsOf(VerifiedEvidence evidence)
     {
         var facts = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (evidence.UefiLogNotice is { } notice)
+        {
+            // The host sent a log that proves nothing: say so instead of quoting it.
+            facts["uefiLog"] = $"unverified ({notice.Code}): {notice.Message}";
+        }
+
+        // Facts come only from events bound to the quote (VerifiedEvidence.UefiVerifiedEvents).
         if (evidence.Facts is not { } f)
         {
             return facts;
@@ -155,8 +167,9 @@ public static class BaselineBuilder
 internal static class SoftwareRule
 {
     /// <summary>
-    /// boot_aggregate (a hash of PCR 0-9, judged by the platform and os rules) and ima-buf entries (buffers such as
-    /// keyrings, not files) are not files to allowlist; every other entry, violations included, is judged.
+    /// Every verified entry is judged by the allowlist, whatever its template (a template name is the host's word: an
+    /// ima-buf entry is judged by its buffer name and digest like a file). The one exception is the kernel's
+    /// boot_aggregate when EvidenceVerifier proved it against the quoted PCR 0-9 / 0-7: a name alone exempts nothing.
     /// </summary>
-    public static bool IsChecked(Evidence.Ima.ImaEntry e) => !e.IsBootAggregate && e.Buffer is null;
+    public static bool IsExempt(Evidence.Ima.ImaEntry e, VerifiedEvidence evidence) => ReferenceEquals(e, evidence.ImaBootAggregate);
 }

@@ -253,6 +253,11 @@ public static class Evaluator
             foreach (var m in mismatched)
             {
                 var e = located?.Mismatches.FirstOrDefault(x => x.Bank == m.Bank && x.Index == m.Index)?.FirstDivergingEvent;
+                if (e is not null && !IsVerifiedEvent(e))
+                {
+                    e = null; // an event the quote does not bind is the host's word: never named in a fault
+                }
+
                 faults.Add(Fault.Pcr(FaultCodes.PcrMismatch, m.Bank, m.Index, m.Expected, m.Actual, e?.Number, e?.TypeName) with { Detail = b.Name });
             }
 
@@ -278,6 +283,10 @@ public static class Evaluator
 
             return EventLogVerifier.Verify(evidence.UefiLog, expected, ReferenceLog(b));
         }
+
+        private HashSet<TcgEvent>? _verifiedEvents;
+
+        private bool IsVerifiedEvent(TcgEvent e) => (_verifiedEvents ??= [.. evidence.UefiVerifiedEvents]).Contains(e);
 
         private TcgEventLog? ReferenceLog(Baseline b)
         {
@@ -313,9 +322,9 @@ public static class Evaluator
             var allow = b.ImaAllowlist ?? new Dictionary<string, IReadOnlyList<string>>();
             var faults = new List<Fault>();
             var more = 0;
-            foreach (var e in evidence.Ima.Entries)
+            foreach (var e in evidence.ImaEntries)
             {
-                if (!SoftwareRule.IsChecked(e))
+                if (SoftwareRule.IsExempt(e, evidence))
                 {
                     continue;
                 }
@@ -333,7 +342,17 @@ public static class Evaluator
                 }
 
                 var alg = e.FileDigestAlgorithm ?? "sha1";
-                faults.Add(new Fault(FaultCodes.ImaEntryNotAllowed,
+                faults.Add(e.IsBootAggregate
+                    ? new Fault(FaultCodes.ImaBootAggregateMismatch,
+                        $"IMA entry #{e.Index} boot_aggregate {alg}:{Fault.Short(digest)} is not the aggregate of the quoted PCR 0-9 / 0-7 " +
+                        $"(only the first entry can be, and only when the quote covers those PCRs in its bank) and is not allowed by software baseline {b.Name}")
+                    {
+                        EventNumber = e.Index,
+                        EventType = e.TemplateName,
+                        Actual = digest,
+                        Detail = e.Path,
+                    }
+                    : new Fault(FaultCodes.ImaEntryNotAllowed,
                     $"IMA entry #{e.Index} {e.Path} {alg}:{Fault.Short(digest)} is not allowed by software baseline {b.Name}")
                 {
                     EventNumber = e.Index,

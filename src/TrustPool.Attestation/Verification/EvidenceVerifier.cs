@@ -43,15 +43,25 @@ public static class EvidenceVerifier
         }
 
         TcgEventLog? uefi = null;
+        EventLogVerification? uefiReplay = null;
+        Fault? uefiNotice = null;
         BootFacts? facts = null;
         if (input.UefiLog is { } uefiBytes)
         {
-            uefi = VerifyUefi(uefiBytes, pcrs, faults);
+            (uefi, uefiReplay) = VerifyUefi(uefiBytes, pcrs, faults);
+            if (uefi is not null && !uefiReplay!.ExplainsQuote)
+            {
+                // Not a contradiction, but not evidence either: the log is treated as absent (ARCHITECTURE.md "Trust semantics").
+                uefiNotice = Unexplained(uefi, uefiReplay, pcrs);
+                uefi = null;
+                uefiReplay = null;
+            }
+
             if (uefi is not null)
             {
                 try
                 {
-                    facts = BootFacts.Extract(uefi);
+                    facts = BootFacts.Extract(uefi, uefiReplay!.VerifiedEvents);
                 }
                 catch (EventLogFormatException)
                 {
@@ -63,9 +73,15 @@ public static class EvidenceVerifier
 
         ImaLog? ima = null;
         ImaReplayState? imaState = null;
+        IReadOnlyList<ImaEntry> imaEntries = [];
+        ImaEntry? bootAggregate = null;
         if (input.ImaLog is { } imaBytes)
         {
-            (ima, imaState) = VerifyIma(imaBytes, pcrs, ((QuoteInfo)attest.Attested).PcrSelect, input.ImaResume, faults);
+            (ima, imaState, imaEntries) = VerifyIma(imaBytes, pcrs, ((QuoteInfo)attest.Attested).PcrSelect, input.ImaResume, faults);
+            if (ima is not null && (input.ImaResume?.EntryCount ?? 0) == 0)
+            {
+                bootAggregate = VerifiedBootAggregate(imaEntries, pcrs);
+            }
         }
 
         return new VerifiedEvidence(faults)
@@ -75,11 +91,77 @@ public static class EvidenceVerifier
             Nonce = attest.ExtraData,
             UefiLog = uefi,
             UefiLogBytes = uefi is null ? null : input.UefiLog,
+            UefiVerifiedPcrs = uefiReplay?.VerifiedPcrs ?? [],
+            UefiVerifiedEvents = uefiReplay?.VerifiedEvents ?? [],
+            UefiLogNotice = uefiNotice,
             Facts = facts,
             Ima = ima,
+            ImaEntries = imaEntries,
+            ImaBootAggregate = bootAggregate,
             ImaState = imaState,
             Clock = clock,
         };
+    }
+
+    /// <summary>The notice for a log that matched the quote only vacuously: it reproduced none of the quoted PCRs.</summary>
+    private static Fault Unexplained(TcgEventLog log, EventLogVerification replay, PcrValues pcrs)
+    {
+        var quoted = string.Join("; ", pcrs.Banks.Select(b => $"{TpmHash.Name(b)} PCR {string.Join(',', pcrs.Bank(b).Keys.Order())}"));
+        var logged = string.Join(',', log.Events.Where(e => e.PcrIndex < EventLogReplay.PcrCount && e.EventType != TcgEventType.NoAction)
+            .Select(e => e.PcrIndex).Distinct().Order());
+        if (!replay.CarriesQuotedBank)
+        {
+            return new Fault(FaultCodes.EventLogBankNotQuoted,
+                $"UEFI event log ignored: it carries digests of {string.Join(", ", log.Banks.Select(TpmHash.Name))} only, the quote covers {quoted}; " +
+                "nothing in it is bound to the quote (no facts, no event names)")
+            {
+                Expected = string.Join(",", pcrs.Banks.Select(TpmHash.Name)),
+                Actual = string.Join(",", log.Banks.Select(TpmHash.Name)),
+            };
+        }
+
+        return new Fault(FaultCodes.EventLogUnverified,
+            $"UEFI event log ignored: it reproduces none of the quoted PCRs ({quoted}; the log extends PCR {(logged.Length == 0 ? "none" : logged)}); " +
+            "nothing in it is bound to the quote (no facts, no event names)")
+        {
+            Expected = quoted,
+            Actual = logged,
+        };
+    }
+
+    /// <summary>
+    /// The kernel's boot_aggregate (IMA's first entry, ima_add_boot_aggregate) when its digest is H(PCR0 || ... || PCRn)
+    /// of its own algorithm's bank over quoted values only (n = 9 on kernels 5.8+, 7 before); null otherwise.
+    /// </summary>
+    private static ImaEntry? VerifiedBootAggregate(IReadOnlyList<ImaEntry> entries, PcrValues pcrs)
+    {
+        if (entries.Count == 0 || entries[0] is not { IsBootAggregate: true, IsViolation: false, Buffer: null } first || first.Index != 0)
+        {
+            return null;
+        }
+
+        var bank = ImaTemplates.ToTpmAlgorithm(first.FileDigestAlgorithm);
+        if (!TpmHash.IsSupported(bank))
+        {
+            return null;
+        }
+
+        foreach (var last in new[] { 9, 7 })
+        {
+            var values = new Dictionary<int, byte[]>();
+            for (var i = 0; i <= last && pcrs.TryGet(bank, i, out var v); i++)
+            {
+                values[i] = v;
+            }
+
+            // Every PCR of the range must be quoted: a missing one would count as zeros, a value the host chose.
+            if (values.Count == last + 1 && ImaBootAggregate.Compute(bank, values, last).AsSpan().SequenceEqual(first.FileDigest))
+            {
+                return first;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Maps a quote fault to a <see cref="Fault"/> with the same code.</summary>
@@ -98,7 +180,7 @@ public static class EvidenceVerifier
         };
     }
 
-    private static TcgEventLog? VerifyUefi(byte[] bytes, PcrValues pcrs, List<Fault> faults)
+    private static (TcgEventLog?, EventLogVerification?) VerifyUefi(byte[] bytes, PcrValues pcrs, List<Fault> faults)
     {
         TcgEventLog log;
         try
@@ -108,13 +190,13 @@ public static class EvidenceVerifier
         catch (EventLogFormatException e)
         {
             faults.Add(new Fault(FaultCodes.EventLogMalformed, "UEFI event log: " + e.Message) { Detail = $"{e.Field} at offset {e.Offset}" });
-            return null;
+            return (null, null);
         }
 
         var replay = EventLogVerifier.Verify(log, pcrs);
         if (replay.Matches)
         {
-            return log;
+            return (log, replay);
         }
 
         foreach (var m in replay.Mismatches)
@@ -129,10 +211,10 @@ public static class EvidenceVerifier
             });
         }
 
-        return null;
+        return (null, null);
     }
 
-    private static (ImaLog?, ImaReplayState?) VerifyIma(byte[] bytes, PcrValues pcrs, PcrSelection selection, ImaReplayState? resume, List<Fault> faults)
+    private static (ImaLog?, ImaReplayState?, IReadOnlyList<ImaEntry>) VerifyIma(byte[] bytes, PcrValues pcrs, PcrSelection selection, ImaReplayState? resume, List<Fault> faults)
     {
         ImaLog log;
         try
@@ -141,8 +223,11 @@ public static class EvidenceVerifier
         }
         catch (EventLogFormatException e)
         {
-            faults.Add(new Fault(FaultCodes.EventLogMalformed, "IMA log: " + e.Message) { Detail = $"{e.Field} at offset {e.Offset}" });
-            return (null, null);
+            // A name that does not match its bytes is a lie about what was measured, not a truncated read.
+            faults.Add(ImaTemplates.IsTemplateFault(e)
+                ? new Fault(FaultCodes.ImaTemplateInvalid, "IMA log: " + e.Message) { Detail = $"{e.Field} at offset {e.Offset}" }
+                : new Fault(FaultCodes.EventLogMalformed, "IMA log: " + e.Message) { Detail = $"{e.Field} at offset {e.Offset}" });
+            return (null, null, []);
         }
 
         // Only the banks whose PCR 10 the quote covers can verify the list; without one the list stays unverified.
@@ -157,7 +242,7 @@ public static class EvidenceVerifier
 
         if (quoted.Count == 0)
         {
-            return (null, null);
+            return (null, null, []);
         }
 
         ImaReplayResult result;
@@ -173,7 +258,7 @@ public static class EvidenceVerifier
         catch (ArgumentException e)
         {
             faults.Add(new Fault(FaultCodes.EventLogMalformed, "IMA log: " + e.Message) { Detail = "resume state" });
-            return (null, null);
+            return (null, null, []);
         }
 
         foreach (var m in result.TemplateHashMismatches)
@@ -199,9 +284,16 @@ public static class EvidenceVerifier
                 });
             }
 
-            return (null, null);
+            return (null, null, []);
         }
 
-        return result.TemplateHashMismatches.Count == 0 ? (log, result.State) : (null, null);
+        if (result.TemplateHashMismatches.Count > 0)
+        {
+            return (null, null, []);
+        }
+
+        // The log starts at the resume point (FirstEntryNumber = EntryCount), so the replay began at its first entry. Only
+        // the entries up to the quoted value are bound to it; later ones are judged at the next quote (the state resumes there).
+        return (log, result.State, [.. log.Entries.Take(result.EntriesReplayed)]);
     }
 }

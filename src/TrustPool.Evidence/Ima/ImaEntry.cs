@@ -61,12 +61,16 @@ public sealed class ImaEntry
     /// <summary>ima-sig signature (may be empty).</summary>
     public byte[]? Signature { get; }
 
-    /// <summary>ima-buf buffer.</summary>
+    /// <summary>ima-buf buffer (its digest was checked to be the hash of it when parsed).</summary>
     public byte[]? Buffer { get; }
 
     /// <summary>A measurement violation: the kernel logs a zero template hash and extends 0xFF.. instead.</summary>
     public bool IsViolation => TemplateHash.AsSpan().IndexOfAnyExcept((byte)0) < 0;
 
+    /// <summary>
+    /// The entry CLAIMS to be the kernel's boot_aggregate: any file can be measured under that name. Only a check of
+    /// its digest against quoted PCR 0-9 / 0-7 (ImaBootAggregate) proves it; the name alone never exempts it.
+    /// </summary>
     public bool IsBootAggregate => Path == "boot_aggregate";
 
     /// <summary>The template hash for a bank's algorithm: H(template data), or for "ima" H(digest || name padded to 256).</summary>

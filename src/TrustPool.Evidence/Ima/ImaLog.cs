@@ -158,41 +158,55 @@ public sealed class ImaLog
 
     private static ImaEntry FromTemplateData(int index, int line, long start, uint pcr, byte[] hash, string name, ReadOnlySpan<byte> data, long dataOffset)
     {
+        // The name is not covered by the template hash: it is believed only when the data is exactly that template.
+        if (ImaTemplates.FieldCount(name) is not { } expected)
+        {
+            throw new EventLogFormatException(ImaTemplates.NameField, start + 28, $"template '{Trim(name)}' is not one TrustPool can appraise ({string.Join(", ", ImaTemplates.Known.Keys)})");
+        }
+
         var f = new EventLogReader(data, dataOffset);
         var fields = new List<byte[]>();
         while (!f.IsEmpty)
         {
+            if (fields.Count == expected)
+            {
+                throw new EventLogFormatException(ImaTemplates.LayoutField, f.Offset, $"template {name} ({ImaTemplates.Known[name]}) has exactly {expected} fields; the data holds more");
+            }
+
             var len = f.ReadUInt32("ima.field.len");
             fields.Add(f.ReadBytes(len, "ima.field.data").ToArray());
         }
 
-        if (fields.Count < 2)
+        if (fields.Count != expected)
         {
-            throw new EventLogFormatException("ima.template_data", dataOffset, $"template {name} has {fields.Count} fields, at least 2 (d-ng, n-ng) expected");
+            throw new EventLogFormatException(ImaTemplates.LayoutField, dataOffset, $"template {name} ({ImaTemplates.Known[name]}) has exactly {expected} fields, the data holds {fields.Count}");
         }
 
         var (alg, digest) = SplitDigestField(fields[0], dataOffset);
-        var path = Encoding.UTF8.GetString(fields[1].AsSpan().TrimEnd((byte)0));
-        byte[]? sig = name is "ima-sig" or "ima-modsig" && fields.Count > 2 ? fields[2] : null;
-        byte[]? buf = name == "ima-buf" && fields.Count > 2 ? fields[2] : null;
-        return new ImaEntry(index, line, start, pcr, hash, name, data.ToArray(), alg, digest, path, sig, buf);
+        var nameField = fields[1];
+        if (nameField.Length == 0 || nameField[^1] != 0 || nameField.AsSpan(0, nameField.Length - 1).IndexOf((byte)0) >= 0)
+        {
+            throw new EventLogFormatException(ImaTemplates.LayoutField, dataOffset + 4 + fields[0].Length, "n-ng field is not one NUL-terminated name");
+        }
+
+        var path = Encoding.UTF8.GetString(nameField.AsSpan(0, nameField.Length - 1));
+        byte[]? sig = name is "ima-sig" or "ima-modsig" ? fields[2] : null;
+        byte[]? buf = name == "ima-buf" ? fields[2] : null;
+        var entry = new ImaEntry(index, line, start, pcr, hash, name, data.ToArray(), alg, digest, path, sig, buf);
+        ImaTemplates.CheckContents(entry, ImaTemplates.LayoutField, dataOffset);
+        return entry;
     }
 
-    private static (string? Algorithm, byte[] Digest) SplitDigestField(byte[] field, long offset)
+    private static (string Algorithm, byte[] Digest) SplitDigestField(byte[] field, long offset)
     {
-        // d-ng: "<algo>:\0<digest>" (kernel ima_eventdigest_ng_init); without a prefix it is a bare SHA-1.
+        // d-ng: "<algo>:\0<digest>" (kernel ima_eventdigest_init_common writes the prefix for every algorithm, sha1 too).
         var colon = field.AsSpan().IndexOf((byte)':');
         if (colon > 0 && colon + 1 < field.Length && field[colon + 1] == 0)
         {
             return (Encoding.ASCII.GetString(field, 0, colon), field[(colon + 2)..]);
         }
 
-        if (field.Length == 20)
-        {
-            return (null, field);
-        }
-
-        throw new EventLogFormatException("ima.d-ng", offset, "digest field has no \"algo:\\0\" prefix");
+        throw new EventLogFormatException(ImaTemplates.LayoutField, offset, "d-ng field has no \"algo:\\0\" prefix");
     }
 
     public static ImaLog ParseAscii(ReadOnlySpan<byte> bytes)
@@ -243,6 +257,11 @@ public sealed class ImaLog
         }
 
         var template = parts[2];
+        if (template is not ("ima" or "ima-ng" or "ima-sig" or "ima-buf"))
+        {
+            throw new EventLogFormatException(Field("template-name"), offset, $"template '{Trim(template)}' is not supported in ASCII lists");
+        }
+
         var rest = parts[3];
         var firstSpace = rest.IndexOf(' ', StringComparison.Ordinal);
         if (firstSpace < 0)
@@ -281,37 +300,46 @@ public sealed class ImaLog
                 return new ImaEntry(index, lineNumber, offset, pcr, hash, template, ImaEntry.BuildTemplateData(null, digest, tail, null, null, template),
                     null, digest, tail, null, null);
             case "ima-ng":
-                return Make(tail, null, null);
+                return Checked(Make(tail, null, null));
             case "ima-sig" or "ima-buf":
-                {
-                    // "<path> <hex>": a path may hold spaces, so try the last token as the signature/buffer and
-                    // keep the reading whose template hash checks; an ima-sig line without signature ends in ' '.
-                    var lastSpace = tail.LastIndexOf(' ');
-                    ImaEntry? withField = null;
-                    if (lastSpace >= 0 && Hex.TryParse(tail.AsSpan(lastSpace + 1), out var extra))
-                    {
-                        var path = tail[..lastSpace];
-                        withField = template == "ima-sig" ? Make(path, extra, null) : Make(path, null, extra);
-                        if (withField.IsViolation || withField.TemplateHashMatches())
-                        {
-                            return withField;
-                        }
-                    }
-
-                    if (template == "ima-sig")
-                    {
-                        var noSig = Make(tail, [], null);
-                        if (withField is null || noSig.TemplateHashMatches())
-                        {
-                            return noSig;
-                        }
-                    }
-
-                    return withField ?? throw new EventLogFormatException(Field("buf"), offset, "ima-buf line has no hex buffer");
-                }
-
+                return Checked(SigOrBuf());
             default:
                 throw new EventLogFormatException(Field("template-name"), offset, $"template '{Trim(template)}' is not supported in ASCII lists");
+        }
+
+        // The ASCII name is as unbound as the binary one: the fields it implies must hold what that template holds.
+        ImaEntry Checked(ImaEntry e)
+        {
+            ImaTemplates.CheckContents(e, Field("template-layout"), offset);
+            return e;
+        }
+
+        ImaEntry SigOrBuf()
+        {
+            // "<path> <hex>": a path may hold spaces, so try the last token as the signature/buffer and
+            // keep the reading whose template hash checks; an ima-sig line without signature ends in ' '.
+            var lastSpace = tail.LastIndexOf(' ');
+            ImaEntry? withField = null;
+            if (lastSpace >= 0 && Hex.TryParse(tail.AsSpan(lastSpace + 1), out var extra))
+            {
+                var path = tail[..lastSpace];
+                withField = template == "ima-sig" ? Make(path, extra, null) : Make(path, null, extra);
+                if (withField.IsViolation || withField.TemplateHashMatches())
+                {
+                    return withField;
+                }
+            }
+
+            if (template == "ima-sig")
+            {
+                var noSig = Make(tail, [], null);
+                if (withField is null || noSig.TemplateHashMatches())
+                {
+                    return noSig;
+                }
+            }
+
+            return withField ?? throw new EventLogFormatException(Field("buf"), offset, "ima-buf line has no hex buffer");
         }
 
         ImaEntry Make(string path, byte[]? sig, byte[]? buf) =>

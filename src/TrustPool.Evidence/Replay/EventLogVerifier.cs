@@ -21,17 +21,40 @@ public sealed record PcrMismatch(TpmAlgorithmId Bank, int Index, byte[] Expected
 public sealed class EventLogVerification
 {
     internal EventLogVerification(PcrReplay replay, IReadOnlyList<PcrMismatch> mismatches, IReadOnlyList<EventDigestMismatch> digestMismatches,
-        IReadOnlyList<EventLogWorkaround> workarounds, IReadOnlyList<(TpmAlgorithmId Bank, int Index)> unexplained)
+        IReadOnlyList<EventLogWorkaround> workarounds, IReadOnlyList<(TpmAlgorithmId Bank, int Index)> unexplained,
+        IReadOnlyList<(TpmAlgorithmId Bank, int Index)> verified, IReadOnlyList<TcgEvent> verifiedEvents, bool carriesQuotedBank)
     {
         Replay = replay;
         Mismatches = mismatches;
         DigestMismatches = digestMismatches;
         AppliedWorkarounds = workarounds;
         Unexplained = unexplained;
+        VerifiedPcrs = verified;
+        VerifiedEvents = verifiedEvents;
+        CarriesQuotedBank = carriesQuotedBank;
     }
 
-    /// <summary>True when every quoted PCR the log touches is reproduced.</summary>
+    /// <summary>
+    /// True when every quoted PCR the log touches is reproduced. Vacuously true for a log that touches none: see
+    /// <see cref="ExplainsQuote"/> before believing anything in it.
+    /// </summary>
     public bool Matches => Mismatches.Count == 0;
+
+    /// <summary>True when the log matches and reproduces at least one quoted PCR: only then does it say anything.</summary>
+    public bool ExplainsQuote => Matches && VerifiedPcrs.Count > 0;
+
+    /// <summary>Quoted (bank, PCR) pairs the log replays to exactly (PCR 5 also when only the missing-EBS workaround fixes it).</summary>
+    public IReadOnlyList<(TpmAlgorithmId Bank, int Index)> VerifiedPcrs { get; }
+
+    /// <summary>
+    /// Events bound to the quote: extended into a PCR that replayed exactly in a quoted bank whose digest the event
+    /// carries, and, for the types whose digest is the hash of the data (<see cref="EventDigestCheck"/>), with that
+    /// digest matching the payload. Only these may provide facts. In log order.
+    /// </summary>
+    public IReadOnlyList<TcgEvent> VerifiedEvents { get; }
+
+    /// <summary>False when no event carries a digest of any quoted bank (e.g. a SHA-1-only log against a SHA-256 quote).</summary>
+    public bool CarriesQuotedBank { get; }
 
     public PcrReplay Replay { get; }
 
@@ -76,7 +99,51 @@ public static class EventLogVerifier
             }
         }
 
-        return new EventLogVerification(replay, mismatches, digestMismatches, workarounds, unexplained);
+        var verified = new List<(TpmAlgorithmId, int)>();
+        foreach (var bank in quoted.Banks)
+        {
+            foreach (var (index, _) in quoted.Bank(bank))
+            {
+                if (replay.Pcrs.Find(bank, index) is not null && !mismatches.Any(m => m.Bank == bank && m.Index == index))
+                {
+                    verified.Add((bank, index));
+                }
+            }
+        }
+
+        var carriesQuotedBank = log.Events.Any(e => e.Digests.Any(d => quoted.Banks.Contains(d.Algorithm)));
+        return new EventLogVerification(replay, mismatches, digestMismatches, workarounds, unexplained, verified,
+            BoundEvents(log, verified, digestMismatches), carriesQuotedBank);
+    }
+
+    /// <summary>The events of <paramref name="log"/> bound to the quote through <paramref name="verified"/> (see <see cref="EventLogVerification.VerifiedEvents"/>).</summary>
+    private static List<TcgEvent> BoundEvents(TcgEventLog log, List<(TpmAlgorithmId Bank, int Index)> verified, IReadOnlyList<EventDigestMismatch> digestMismatches)
+    {
+        var result = new List<TcgEvent>();
+        if (verified.Count == 0)
+        {
+            return result;
+        }
+
+        var badDigest = digestMismatches.Select(m => (m.Event, m.Bank)).ToHashSet();
+        foreach (var e in log.Events)
+        {
+            if (e.PcrIndex >= EventLogReplay.PcrCount || e.EventType == TcgEventType.NoAction)
+            {
+                continue; // never extended: nothing binds it
+            }
+
+            foreach (var (bank, index) in verified)
+            {
+                if (index == (int)e.PcrIndex && e.Digest(bank) is not null && !badDigest.Contains((e, bank)))
+                {
+                    result.Add(e);
+                    break;
+                }
+            }
+        }
+
+        return result;
     }
 
     private static List<PcrMismatch> Compare(TcgEventLog log, PcrReplay replay, PcrValues quoted, TcgEventLog? baseline,

@@ -40,8 +40,21 @@ public sealed class BootFacts
     /// <summary>Firmware version strings (EV_S_CRTM_VERSION).</summary>
     public IReadOnlyList<string> FirmwareVersions { get; private init; } = [];
 
+    /// <summary>Facts from every event of the log: for inspecting a log file, never for a decision (nothing here is verified).</summary>
     public static BootFacts Extract(TcgEventLog log)
     {
+        ArgumentNullException.ThrowIfNull(log);
+        return Extract(log, log.Events);
+    }
+
+    /// <summary>
+    /// Facts from <paramref name="events"/> only (the service passes EventLogVerification.VerifiedEvents: events bound to
+    /// a quoted PCR). A fact whose event is not among them is absent (null / empty), never guessed from the rest of the log.
+    /// </summary>
+    public static BootFacts Extract(TcgEventLog log, IEnumerable<TcgEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(events);
         bool? secureBoot = null;
         var vars = new Dictionary<string, SecureBootVariable>();
         var apps = new List<EfiApplication>();
@@ -50,7 +63,7 @@ public sealed class BootFacts
         string? cmdline = null;
         IReadOnlyList<TcgDigest>? kernel = null;
         string? kernelName = null;
-        foreach (var e in log.Events)
+        foreach (var e in events)
         {
             var decoded = TcgEventDecoder.TryDecode(e, log.UintnBytes, out _);
             switch (decoded)

@@ -9,7 +9,8 @@ public class ImaAsciiTests
     /// <summary>An ASCII line whose template hash is right for the given fields (as the kernel would print it).</summary>
     private static string Line(string template, string path, byte[]? extra)
     {
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(path));
+        // ima-buf: the kernel's digest is the hash of the buffer itself.
+        var digest = SHA256.HashData(template == "ima-buf" ? extra! : Encoding.UTF8.GetBytes(path));
         var data = ImaEntry.BuildTemplateData("sha256", digest, path, template == "ima-sig" ? extra : null, template == "ima-buf" ? extra : null, template);
         var hash = Hex.Lower(SHA1.HashData(data));
         var tail = extra is null ? "" : " " + Hex.Lower(extra);

@@ -1,0 +1,237 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using TrustPool.Agent;
+using TrustPool.Evidence.Ima;
+using TrustPool.Evidence.Uefi;
+using TrustPool.Tpm;
+using TrustPool.Tpm.Software;
+using TrustPool.Tpm.Structures;
+
+namespace TrustPool.Server.Tests.EndToEnd;
+
+/// <summary>
+/// Issue 13, holes 1 and 5: log fields the TPM did not sign never make a host trusted. Each host is a real agent over
+/// mutual TLS serving a software TPM whose PCRs were extended with exactly the (forged) logs it serves, so every
+/// replay matches and only the service's reading of the bytes can catch the lie.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class EvidenceForgeryTests
+{
+    private static readonly SimulatedBoot s_golden = new();
+
+    /// <summary>One binary IMA record: the template name the host claims, and the template data the hash covers.</summary>
+    private sealed record ImaRecord(string Template, byte[] Data);
+
+    private static byte[] Le32(int v)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, (uint)v);
+        return b;
+    }
+
+    private static byte[] TemplateData(params byte[][] fields) => [.. fields.SelectMany(f => (byte[])[.. Le32(f.Length), .. f])];
+
+    private static byte[] DigestField(byte[] digest) => [.. "sha256:\0"u8, .. digest];
+
+    private static byte[] NameField(string path) => Encoding.UTF8.GetBytes(path + "\0");
+
+    /// <summary>A file the kernel measured with the ima-sig template (d-ng, n-ng, sig), relabelled as <paramref name="template"/>.</summary>
+    private static ImaRecord SigEntry(string path, string contents, byte[] signature, string template = "ima-sig") =>
+        new(template, TemplateData(DigestField(SHA256.HashData(Encoding.UTF8.GetBytes(contents))), NameField(path), signature));
+
+    private static ImaRecord NgEntry(string path, string contents) =>
+        new("ima-ng", TemplateData(DigestField(SHA256.HashData(Encoding.UTF8.GetBytes(contents))), NameField(path)));
+
+    /// <summary>
+    /// A tofu host whose agent serves a generated UEFI log and a binary IMA list: boot_aggregate over its sha256 PCR 0-9
+    /// first (the kernel 5.8+ rule), then <paramref name="entries"/>; PCR 10 extended with each record's real template hash.
+    /// </summary>
+    private static TestHost AddImaHost(ServiceHarness h, string name, params ImaRecord[] entries)
+    {
+        var tpm = SoftwareTpm.CreateInMemory();
+        var builder = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256), s_golden);
+        foreach (var x in builder.Extends)
+        {
+            tpm.ExtendPcr((int)x.PcrIndex, [.. x.Digests.Select(d => new TpmtHa(d.Key, d.Value))]);
+        }
+
+        var uefi = Path.Combine(h.Dir.FullName, name + ".binary_bios_measurements");
+        File.WriteAllBytes(uefi, builder.ToArray());
+        var boot = tpm.ReadPcrs(PcrSelection.Single(TpmAlgorithmId.Sha256, Enumerable.Range(0, 10)));
+        var aggregate = ImaBootAggregate.Compute(TpmAlgorithmId.Sha256, boot.Bank(TpmAlgorithmId.Sha256).ToDictionary(kv => kv.Key, kv => kv.Value), 9);
+        var list = new MemoryStream();
+        foreach (var r in (ImaRecord[])[new ImaRecord("ima-sig", TemplateData(DigestField(aggregate), NameField("boot_aggregate"), [])), .. entries])
+        {
+            var name8 = Encoding.ASCII.GetBytes(r.Template);
+            list.Write([.. Le32(10), .. SHA1.HashData(r.Data), .. Le32(name8.Length), .. name8, .. Le32(r.Data.Length), .. r.Data]);
+            tpm.ExtendPcr(10, [new TpmtHa(TpmAlgorithmId.Sha1, SHA1.HashData(r.Data)), new TpmtHa(TpmAlgorithmId.Sha256, SHA256.HashData(r.Data))]);
+        }
+
+        var ima = Path.Combine(h.Dir.FullName, name + ".binary_runtime_measurements");
+        File.WriteAllBytes(ima, list.ToArray());
+        var pathBase = $"/agents/{name}/";
+        h.Agents.AddAgent(pathBase, tpm, name, new AgentOptions { UefiLog = uefi, ImaLog = ima, DataDirectory = Path.Combine(h.Dir.FullName, "agents") });
+        var host = new TestHost { Name = name, AgentUrl = new Uri(h.Agents.Addresses[0], pathBase), Tpm = tpm, LogFile = uefi, Fingerprint = h.Agents.TlsFingerprint };
+        h.Hosts[name] = host;
+        return host;
+    }
+
+    private static readonly byte[] s_signature = Convert.FromHexString("030204f3452d2300080102030405060708");
+
+    /// <summary>The reference host runs bash (signed) and ls; its baselines and a pool requiring platform, os and software.</summary>
+    private static async Task<ServiceHarness> StartWithReferenceAsync()
+    {
+        var h = await ServiceHarness.StartAsync("sqlite", o => o with { EkTrust = "tofu", EkCaDirectory = null });
+        var reference = AddImaHost(h, "ref", SigEntry("/usr/bin/bash", "bash", s_signature), NgEntry("/usr/bin/ls", "ls"));
+        await h.EnrollAsync(reference);
+        await h.OkAsync(HttpMethod.Post, "/v1/baselines/import", new JsonObject
+        {
+            ["fromHost"] = "ref", ["kinds"] = new JsonArray("platform", "os", "software"), ["name"] = "gold",
+        });
+        await h.OkAsync(HttpMethod.Post, "/v1/pools", new JsonObject
+        {
+            ["name"] = "prod",
+            ["require"] = new JsonObject
+            {
+                ["platform"] = new JsonArray("gold-platform"), ["os"] = new JsonArray("gold-os"), ["software"] = new JsonArray("gold-software"),
+            },
+        });
+        Assert.True((await h.AttestAsync("ref"))["trust"]!.GetValue<string>() == "trusted", "the reference host itself must be trusted");
+        return h;
+    }
+
+    private static List<string> AllFaultCodes(JsonNode report) =>
+    [
+        .. report["faults"]!.AsArray().Select(f => f!["code"]!.GetValue<string>()),
+        .. report["pools"]!.AsArray().SelectMany(p => p!["rules"]!.AsArray()).SelectMany(r => r!["faults"]!.AsArray()).Select(f => f!["code"]!.GetValue<string>()),
+    ];
+
+    [SkippableFact]
+    public async Task Attest_UnlistedImaSigBinaryRelabelledAsImaBuf_UntrustedWithImaTemplateInvalid()
+    {
+        await using var h = await StartWithReferenceAsync();
+        // The miner's ima-sig record keeps its bytes (so the template hash and PCR 10 still match) under the name ima-buf.
+        var evil = AddImaHost(h, "evil", SigEntry("/usr/bin/bash", "bash", s_signature), NgEntry("/usr/bin/ls", "ls"),
+            SigEntry("/usr/bin/miner", "cryptominer", s_signature, template: "ima-buf"));
+        await h.EnrollAsync(evil);
+
+        var report = await h.AttestAsync("evil");
+
+        Assert.True(report["trust"]!.GetValue<string>() == "untrusted", report.ToJsonString());
+        Assert.Contains("ImaTemplateInvalid", AllFaultCodes(report));
+    }
+
+    [SkippableFact]
+    public async Task Attest_UnlistedFileNamedBootAggregate_UntrustedWithImaBootAggregateMismatch()
+    {
+        await using var h = await StartWithReferenceAsync();
+        // An unlisted file measured under the path "boot_aggregate" (not the first entry, not the aggregate of PCR 0-9).
+        var evil = AddImaHost(h, "evil", SigEntry("/usr/bin/bash", "bash", s_signature), NgEntry("/usr/bin/ls", "ls"),
+            SigEntry("boot_aggregate", "cryptominer", []));
+        await h.EnrollAsync(evil);
+
+        var report = await h.AttestAsync("evil");
+
+        Assert.True(report["trust"]!.GetValue<string>() == "untrusted", report.ToJsonString());
+        Assert.Contains("ImaBootAggregateMismatch", AllFaultCodes(report));
+    }
+
+    [SkippableFact]
+    public async Task Attest_HonestImaHost_StillTrusted()
+    {
+        await using var h = await StartWithReferenceAsync();
+        var honest = AddImaHost(h, "honest", NgEntry("/usr/bin/ls", "ls"), SigEntry("/usr/bin/bash", "bash", s_signature));
+        await h.EnrollAsync(honest);
+
+        var report = await h.AttestAsync("honest");
+
+        Assert.True(report["trust"]!.GetValue<string>() == "trusted", report.ToJsonString());
+    }
+
+    /// <summary>
+    /// A software host whose PCRs hold the golden boot with Secure Boot off (sha1 + sha256) but whose agent serves
+    /// <paramref name="log"/> instead.
+    /// </summary>
+    private static TestHost AddHostServing(ServiceHarness h, string name, byte[] log)
+    {
+        var host = h.AddSoftwareHost(name, s_golden with { SecureBoot = false });
+        File.WriteAllBytes(host.LogFile, log);
+        return host;
+    }
+
+    /// <summary>A boot whose facts are all lies: Secure Boot on, a backdoor command line, another kernel.</summary>
+    private static readonly SimulatedBoot s_fabricated = s_golden with
+    {
+        SecureBoot = true,
+        KernelCommandLine = "root=/dev/sda1 init=/bin/backdoor",
+        KernelPath = "/boot/vmlinuz-fabricated",
+    };
+
+    private static async Task<JsonObject> FactsOfImportAsync(ServiceHarness h, string host, string template)
+    {
+        await h.OkAsync(HttpMethod.Post, "/v1/baselines/import", new JsonObject
+        {
+            ["fromHost"] = host, ["kinds"] = new JsonArray("platform"), ["name"] = host + "-imported", ["template"] = template,
+        });
+        return (await h.OkAsync(HttpMethod.Get, $"/v1/baselines/{host}-imported"))["facts"]!.AsObject();
+    }
+
+    [SkippableFact]
+    public async Task ImportBaseline_Sha1OnlyLogAgainstSha256Quote_TakesNoFactsAndNamesNoEvent()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+        // SHA-1 events only: nothing in it can be replayed against the sha256 quote.
+        var forged = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1), s_fabricated).ToArray();
+        var liar = AddHostServing(h, "liar", forged);
+        var honest = h.AddSoftwareHost("honest", s_golden with { FirmwareVersion = "another firmware" });
+        await h.EnrollAsync(liar);
+        await h.EnrollAsync(honest);
+
+        var facts = await FactsOfImportAsync(h, "liar", "uefi");
+
+        Assert.False(facts.ContainsKey("cmdline"), facts.ToJsonString());
+        Assert.False(facts.ContainsKey("kernel"), facts.ToJsonString());
+        Assert.False(facts.ContainsKey("secureBoot"), facts.ToJsonString());
+        Assert.StartsWith("unverified", facts["uefiLog"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // Judged against another host's platform baseline: untrusted by its PCRs, and nothing of the forged log is quoted.
+        await h.OkAsync(HttpMethod.Post, "/v1/baselines/import", new JsonObject { ["fromHost"] = "honest", ["kinds"] = new JsonArray("platform"), ["name"] = "other" });
+        await h.OkAsync(HttpMethod.Post, "/v1/pools", new JsonObject { ["name"] = "p", ["require"] = new JsonObject { ["platform"] = new JsonArray("other") } });
+        var report = await h.AttestAsync("liar");
+        Assert.Equal("untrusted", report["trust"]!.GetValue<string>());
+        Assert.DoesNotContain("backdoor", report.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("fabricated", report.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task ImportBaseline_LogCoversOnlyPcrsTheQuoteDidNotSelect_TakesNoFacts()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+        // A UEFI log (PCR 0-9) against a quote of PCR 17-19 only (the txt template): it explains no quoted PCR.
+        var forged = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256), s_fabricated).ToArray();
+        var liar = AddHostServing(h, "liar", forged);
+        await h.EnrollAsync(liar);
+
+        var facts = await FactsOfImportAsync(h, "liar", "txt");
+
+        Assert.False(facts.ContainsKey("cmdline"), facts.ToJsonString());
+        Assert.False(facts.ContainsKey("secureBoot"), facts.ToJsonString());
+        Assert.StartsWith("unverified", facts["uefiLog"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task ImportBaseline_HonestLog_FactsFromVerifiedEvents()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+        var host = h.AddSoftwareHost("honest", s_golden);
+        await h.EnrollAsync(host);
+
+        var facts = await FactsOfImportAsync(h, "honest", "uefi");
+
+        Assert.Equal("true", facts["secureBoot"]!.GetValue<string>());
+        Assert.Equal(s_golden.KernelCommandLine, facts["cmdline"]!.GetValue<string>().Split(' ', 2)[1]);
+        Assert.False(facts.ContainsKey("uefiLog"), facts.ToJsonString());
+    }
+}

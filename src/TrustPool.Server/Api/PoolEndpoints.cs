@@ -111,7 +111,7 @@ public static class PoolEndpoints
         {
             ["pools"] = new JsonArray([.. pools.Select(r =>
             {
-                var p = PoolJson.Parse(r.DocumentJson) with { Version = r.Version };
+                var p = PoolJson.ParseStored(r.DocumentJson) with { Version = r.Version };
                 return (JsonNode)View(p, members.GetValueOrDefault(p.Name) ?? []);
             })]),
         });
@@ -121,7 +121,7 @@ public static class PoolEndpoints
     {
         var r = await s.Store.GetPoolAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"pool '{name}'");
         var members = await MembersAsync(s, http.RequestAborted);
-        return Results.Json(View(PoolJson.Parse(r.DocumentJson) with { Version = r.Version }, members.GetValueOrDefault(name) ?? []));
+        return Results.Json(View(PoolJson.ParseStored(r.DocumentJson) with { Version = r.Version }, members.GetValueOrDefault(name) ?? []));
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext http, ServerContext s, string name)

@@ -167,7 +167,7 @@ public sealed class PolicyAndAuditTests
         var inv = Only(AuditRecordTypes.HostInventoryChanged);
         Assert.Equal("au-1", inv["host"]!.GetValue<string>());
         Assert.Null(inv["old"]);
-        Assert.Equal(8, inv["new"]!["vcpus"]!.GetValue<int>());
+        Assert.Equal(16384, JsonNode.Parse(inv["new"]!.GetValue<string>())!["memoryMb"]!.GetValue<int>());
         ByAdmin(inv);
 
         var tc = Only(AuditRecordTypes.TokenCreated);
@@ -178,11 +178,14 @@ public sealed class PolicyAndAuditTests
         ByAdmin(tr);
 
         var wc = Only(AuditRecordTypes.WebhookCreated);
-        Assert.Equal((hookId, "https://siem.example/hook"), (wc["webhookId"]!.GetValue<string>(), wc["url"]!.GetValue<string>()));
+        // The origin only (a receiver's URL often carries its own credential) and the digest of the full URL.
+        var urlSha256 = Convert.ToHexStringLower(SHA256.HashData("https://siem.example/hook"u8));
+        Assert.Equal((hookId, "https://siem.example", urlSha256), (wc["webhookId"]!.GetValue<string>(), wc["urlOrigin"]!.GetValue<string>(), wc["urlSha256"]!.GetValue<string>()));
+        Assert.DoesNotContain("/hook", Assert.Single(records, r => r.Type == AuditRecordTypes.WebhookCreated).Text, StringComparison.Ordinal);
         Assert.Equal(["trust.changed"], wc["events"]!.AsArray().Select(x => x!.GetValue<string>()));
         ByAdmin(wc);
         var wd = Only(AuditRecordTypes.WebhookDeleted);
-        Assert.Equal((hookId, "https://siem.example/hook"), (wd["webhookId"]!.GetValue<string>(), wd["url"]!.GetValue<string>()));
+        Assert.Equal((hookId, "https://siem.example", urlSha256), (wd["webhookId"]!.GetValue<string>(), wd["urlOrigin"]!.GetValue<string>(), wd["urlSha256"]!.GetValue<string>()));
         ByAdmin(wd);
 
         // No secret, nor the stored digest of one, in any record: the tokens (clear text, SHA-256 hex and base64) and the HMAC key.

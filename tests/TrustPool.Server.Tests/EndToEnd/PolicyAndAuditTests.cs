@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Routing;
 using TrustPool.Audit.Records;
 using TrustPool.Evidence.Uefi;
 using TrustPool.Server.Storage;
@@ -205,5 +206,54 @@ public sealed class PolicyAndAuditTests
                 Assert.False(r.Text.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{r.Type} holds a secret: {r.Text}");
             }
         }
+    }
+
+    /// <summary>
+    /// Every write route of the service, by its endpoint name, and the audit record it appends (or why it writes
+    /// nothing). A new write route fails this test until it is audited and listed here.
+    /// </summary>
+    private static readonly Dictionary<string, string> s_writeRoutes = new(StringComparer.Ordinal)
+    {
+        ["EnrollHost"] = AuditRecordTypes.HostEnrolled,
+        ["ReEnrollHost"] = AuditRecordTypes.HostEnrolled,
+        ["RemoveHost"] = AuditRecordTypes.HostRemoved,
+        ["AttestHost"] = AuditRecordTypes.ReportIssued,
+        ["SetHostTags"] = AuditRecordTypes.HostTagsChanged,
+        ["SetHostInventory"] = AuditRecordTypes.HostInventoryChanged,
+        ["ImportBaseline"] = AuditRecordTypes.BaselineChanged,
+        ["CreateBaseline"] = AuditRecordTypes.BaselineChanged,
+        ["UpdateBaseline"] = AuditRecordTypes.BaselineChanged,
+        ["DeleteBaseline"] = AuditRecordTypes.BaselineChanged,
+        ["CreatePool"] = AuditRecordTypes.PoolChanged,
+        ["UpdatePool"] = AuditRecordTypes.PoolChanged,
+        ["DeletePool"] = AuditRecordTypes.PoolChanged,
+        ["Place"] = AuditRecordTypes.PlacementMade,
+        ["ReleasePlacement"] = AuditRecordTypes.PlacementReleased,
+        ["CreateToken"] = AuditRecordTypes.TokenCreated,
+        ["RevokeToken"] = AuditRecordTypes.TokenRevoked,
+        ["CreateWebhook"] = AuditRecordTypes.WebhookCreated,
+        ["DeleteWebhook"] = AuditRecordTypes.WebhookDeleted,
+        ["VerifyReport"] = "read-only: checks a JWS, stores nothing",
+        ["PollHosts"] = "read-only: OpenAttestation trust query",
+        ["PollHostsLegacy"] = "read-only: OpenAttestation trust query",
+    };
+
+    [SkippableFact]
+    public async Task EveryWriteRoute_IsListedWithItsAuditRecord()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+
+        var writes = h.Server.Endpoints
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Any(m => m != "GET" && m != "HEAD") == true)
+            .Select(e => (Name: e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName, Route: e.RoutePattern.RawText))
+            .ToList();
+
+        Assert.True(writes.Count >= 20, $"only {writes.Count} write routes found");
+        foreach (var (name, route) in writes)
+        {
+            Assert.True(name is not null && s_writeRoutes.ContainsKey(name), $"write route {route} ({name}) is not classified: audit it and list it here");
+        }
+
+        Assert.All(s_writeRoutes.Values.Where(v => !v.StartsWith("read-only", StringComparison.Ordinal)), t => Assert.True(AuditRecordTypes.IsKnown(t), t));
     }
 }

@@ -56,8 +56,17 @@ public static class Evaluator
             }
         }
 
-        // Defence in depth (issue 13, hole 4): a pool counts only if a measurement rule of it passed, whatever Judge said.
-        var trustedPools = evidence.IsVerified ? results.Where(r => r.Trust == TrustLevel.Trusted && HasPassedMeasurement(r)).Select(r => r.Pool).ToList() : [];
+        // Defence in depth (issue 13, hole 4): a pool counts only if a measurement rule of it passed, whatever Judge
+        // said; per-pool verdicts (scheduler, pool traits, trustedHosts) read the same.
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Trust == TrustLevel.Trusted && (!evidence.IsVerified || !HasPassedMeasurement(results[i])))
+            {
+                results[i] = results[i] with { Trust = TrustLevel.Untrusted };
+            }
+        }
+
+        var trustedPools = results.Where(r => r.Trust == TrustLevel.Trusted).Select(r => r.Pool).ToList();
         var trusted = trustedPools.Count > 0;
         return new TrustReport
         {

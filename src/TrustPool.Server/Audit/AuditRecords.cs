@@ -57,13 +57,14 @@ public static class AuditRecords
         });
 
     /// <summary><paramref name="change"/>: created, changed or deleted.</summary>
-    public static AuditRecord PoolChanged(string change, string name, int? version, string? documentJson, DateTimeOffset time) =>
+    public static AuditRecord PoolChanged(string change, string name, int? version, string? documentJson, DateTimeOffset time, Actor? actor = null) =>
         new(AuditRecordTypes.PoolChanged, SchemaVersion, time, new JsonObject
         {
             ["change"] = change,
             ["name"] = name,
             ["version"] = version,
             ["documentSha256"] = documentJson is null ? null : Sha256Hex(documentJson),
+            ["actor"] = ActorNode(actor),
         });
 
     public static AuditRecord ReportIssued(ReportRecord report) =>

@@ -59,6 +59,13 @@ public sealed class PolicyAndAuditTests
         var kept = await h.OkAsync(HttpMethod.Get, "/v1/pools/de-any");
         Assert.Equal(1, kept["version"]!.GetValue<int>());
         Assert.Equal(["golden-platform"], kept["require"]!["platform"]!.AsArray().Select(x => x!.GetValue<string>()));
+
+        // Only the accepted write is in the audit log, with who made it.
+        var pools = (await Audit.AuditLogServiceTests.EntriesAsync(h)).Where(e => e["type"]!.GetValue<string>() == AuditRecordTypes.PoolChanged)
+            .Select(e => AuditRecordEncoding.Decode(Encoding.UTF8.GetBytes(e["record"]!.GetValue<string>())).Fields).ToList();
+        var record = Assert.Single(pools);
+        Assert.Equal(("created", "de-any"), (record["change"]!.GetValue<string>(), record["name"]!.GetValue<string>()));
+        Assert.Equal("admin", record["actor"]!["role"]!.GetValue<string>());
     }
 
     [SkippableFact]

@@ -87,6 +87,14 @@ public static class FaultCodes
     public const string TagMismatch = "TagMismatch";
     public const string NoPoolMatched = "NoPoolMatched";
 
+    // Pool policy (issue 13, hole 4): only a verified measurement of what booted can make a pool, and so a host, trusted.
+
+    /// <summary>The pool requires no platform, os or hostUnique baseline (tags or software only): it never makes a host trusted.</summary>
+    public const string PoolRequiresNoMeasurement = "PoolRequiresNoMeasurement";
+
+    /// <summary>A platform/os/hostUnique baseline expects only PCRs software can reset at will (16, 20-23): it proves nothing about what booted.</summary>
+    public const string BaselineMeasuresNoBoot = "BaselineMeasuresNoBoot";
+
     // Service level (made by callers through Evaluator.Unknown).
     public const string AkNotRestricted = "AkNotRestricted";
     public const string AgentUnreachable = "AgentUnreachable";

@@ -13,7 +13,9 @@ namespace TrustPool.Attestation.Evaluation;
 /// <summary>
 /// Judges verified evidence against pools (ARCHITECTURE.md "Trust semantics"). Any evidence fault makes the host
 /// untrusted with every pool's "evidence" rule failed. Otherwise per pool: platform, os and hostUnique any-of,
-/// software all-of, tags equal; a pool is trusted when every rule passed, the host when at least one pool is.
+/// software all-of, tags equal; a pool is trusted when every rule passed and one of them is a platform, os or
+/// hostUnique rule that passed on verified PCRs (a measurement of what booted: tags are asserted by an operator); the
+/// host is trusted when at least one pool is, and <see cref="TrustReport.TrustedPools"/> names them.
 /// Only verified values are compared: PCRs the quote covered, and a UEFI log that replayed to them. Pure: no I/O.
 /// </summary>
 public static class Evaluator
@@ -54,7 +56,18 @@ public static class Evaluator
             }
         }
 
-        var trusted = evidence.IsVerified && results.Any(r => r.Trust == TrustLevel.Trusted);
+        // Defence in depth (issue 13, hole 4): a pool counts only if a measurement rule of it passed, whatever Judge
+        // said; per-pool verdicts (scheduler, pool traits, trustedHosts) read the same.
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Trust == TrustLevel.Trusted && (!evidence.IsVerified || !HasPassedMeasurement(results[i])))
+            {
+                results[i] = results[i] with { Trust = TrustLevel.Untrusted };
+            }
+        }
+
+        var trustedPools = results.Where(r => r.Trust == TrustLevel.Trusted).Select(r => r.Pool).ToList();
+        var trusted = trustedPools.Count > 0;
         return new TrustReport
         {
             Id = Guid.NewGuid().ToString("N"),
@@ -66,12 +79,26 @@ public static class Evaluator
             ValidTo = now + validity,
             Faults = faults,
             Pools = results,
+            TrustedPools = trustedPools,
             Pcrs = PcrMap(evidence.Pcrs),
             Nonce = evidence.Nonce is null ? null : Hex.Lower(evidence.Nonce),
             Clock = evidence.Clock is { } c ? new ReportClock(c.Clock, c.ResetCount, c.RestartCount, c.Safe) : null,
             Baselines = [.. run.Used.Values],
         };
     }
+
+    /// <summary>The rules that judge a measurement of what booted: verified PCR values against a baseline.</summary>
+    public static bool IsMeasurementRule(string rule) => rule is "platform" or "os" or "hostUnique";
+
+    /// <summary>
+    /// PCRs that software on a running host cannot set at will: 0-15 (static root of trust and boot chain; extend-only
+    /// until reset) and 17-19 (dynamic root, Intel TXT: reset only by locality 4). PCR 16 (debug) and 23 (application)
+    /// are resettable from locality 0 and 20-22 from localities 2-4 (TPM 2.0 PC Client Platform TPM Profile, PCR
+    /// attributes), so a baseline that expects only those proves nothing about what booted.
+    /// </summary>
+    public static bool IsBootPcr(int index) => index is (>= 0 and <= 15) or (>= 17 and <= 19);
+
+    private static bool HasPassedMeasurement(PoolResult r) => r.Rules.Any(rule => rule.Passed && IsMeasurementRule(rule.Rule));
 
     /// <summary>A report with trust Unknown and <paramref name="reason"/>: no evidence could be obtained or verified.</summary>
     public static TrustReport Unknown(HostContext host, Fault reason, DateTimeOffset now, TimeSpan validity)
@@ -166,7 +193,17 @@ public static class Evaluator
                 rules.Add(Tags(q.Tags, host.Tags));
             }
 
-            var trusted = rules.Count > 0 && rules.All(r => r.Passed);
+            if (!q.RequiresMeasurement)
+            {
+                // A pool stored before this was refused at the API: tags are operator data, software says nothing of the boot.
+                rules.Add(new RuleResult("measurement", false, null, null,
+                [
+                    new Fault(FaultCodes.PoolRequiresNoMeasurement,
+                        $"pool {pool.Name} v{pool.Version} requires no platform, os or hostUnique baseline: without a verified measurement of what booted it trusts no host") { Detail = pool.Name },
+                ]));
+            }
+
+            var trusted = rules.Count > 0 && rules.All(r => r.Passed) && rules.Any(r => r.Passed && IsMeasurementRule(r.Rule));
             return new PoolResult(pool.Name, pool.Version, trusted ? TrustLevel.Trusted : TrustLevel.Untrusted, rules);
         }
 
@@ -215,6 +252,17 @@ public static class Evaluator
             if (b.Pcrs.Count == 0)
             {
                 faults.Add(new Fault(FaultCodes.BaselineEmpty, $"baseline {b.Name} v{b.Version} expects no PCR value: it cannot match anything") { Detail = b.Name });
+                return faults;
+            }
+
+            if (!b.Pcrs.Any(p => IsBootPcr(p.Index)))
+            {
+                // Root on the host can reset these and extend them to any value: matching them proves nothing.
+                faults.Add(new Fault(FaultCodes.BaselineMeasuresNoBoot,
+                    $"baseline {b.Name} v{b.Version} expects only PCR {string.Join(",", b.Pcrs.Select(p => p.Index).Distinct().Order())}, which software on the host can reset: it proves nothing about what booted")
+                {
+                    Detail = b.Name,
+                });
                 return faults;
             }
 
@@ -393,7 +441,8 @@ public static class Evaluator
                 }
             }
 
-            return new RuleResult("tags", faults.Count == 0, null, null, faults);
+            // Tags are asserted by an operator (audited as host.tags-changed), never attested: say so wherever they are shown.
+            return new RuleResult("tags", faults.Count == 0, null, null, faults) { TagSource = "asserted" };
         }
 
         private static Fault Missing(string name) =>

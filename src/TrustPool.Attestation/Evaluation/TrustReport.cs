@@ -4,10 +4,17 @@ namespace TrustPool.Attestation.Evaluation;
 public sealed record HostContext(string Name, string EkTrust, IReadOnlyDictionary<string, string> Tags);
 
 /// <summary>
-/// One rule of a pool: <c>evidence</c>, <c>platform</c>, <c>os</c>, <c>software</c>, <c>hostUnique</c> or <c>tags</c>.
+/// One rule of a pool: <c>evidence</c>, <c>platform</c>, <c>os</c>, <c>software</c>, <c>hostUnique</c>, <c>tags</c>, or
+/// <c>measurement</c> (failed: the pool requires no platform, os or hostUnique baseline).
 /// <paramref name="Baseline"/> is the baseline that matched (any-of) or the one the faults are reported against.
 /// </summary>
-public sealed record RuleResult(string Rule, bool Passed, string? Baseline, int? BaselineVersion, IReadOnlyList<Fault> Faults);
+public sealed record RuleResult(string Rule, bool Passed, string? Baseline, int? BaselineVersion, IReadOnlyList<Fault> Faults)
+{
+    /// <summary>
+    /// The tags rule only: <c>asserted</c>, the host's tags were set by an operator (audited, never attested by the TPM).
+    /// </summary>
+    public string? TagSource { get; init; }
+}
 
 /// <summary>The verdict for one pool: trusted only when every rule passed.</summary>
 public sealed record PoolResult(string Pool, int PoolVersion, TrustLevel Trust, IReadOnlyList<RuleResult> Rules);
@@ -49,6 +56,12 @@ public sealed record TrustReport
     public IReadOnlyList<Fault> Faults { get; init; } = [];
 
     public IReadOnlyList<PoolResult> Pools { get; init; } = [];
+
+    /// <summary>
+    /// The pools that made the host trusted: each one's every rule passed and it contains a platform, os or hostUnique
+    /// rule that passed on verified PCRs. Empty exactly when <see cref="Trust"/> is not trusted.
+    /// </summary>
+    public IReadOnlyList<string> TrustedPools { get; init; } = [];
 
     /// <summary>Verified (quote-covered) PCRs: bank -> index -> lower-case hex.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Pcrs { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();

@@ -3,7 +3,8 @@ namespace TrustPool.Attestation.Pools;
 /// <summary>
 /// What a pool requires of a host (ARCHITECTURE.md "Terms", pool): platform, os and host-unique baselines any-of
 /// (one listed baseline must match), software baselines all-of, and asset tags equal. An empty list is no
-/// requirement of that kind.
+/// requirement of that kind. A pool must require a measurement of what booted (<see cref="RequiresMeasurement"/>):
+/// tags are asserted by an operator and an IMA allowlist says nothing about the firmware or the boot chain.
 /// </summary>
 public sealed record PoolRequirement
 {
@@ -16,6 +17,13 @@ public sealed record PoolRequirement
     public IReadOnlyList<string> HostUnique { get; init; } = [];
 
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// True when the pool requires at least one platform, os or host-unique baseline: PCR values the TPM quoted, which
+    /// the firmware and boot chain extended. Only such a pool can make a host trusted (issue 13, hole 4); a pool without
+    /// one is refused by <see cref="PoolJson.Parse"/> and never trusted by the evaluator.
+    /// </summary>
+    public bool RequiresMeasurement => Platform.Count > 0 || Os.Count > 0 || HostUnique.Count > 0;
 
     /// <summary>True when nothing at all is required (such a pool is rejected by <see cref="PoolJson.Parse"/>).</summary>
     public bool IsEmpty => Platform.Count == 0 && Os.Count == 0 && Software.Count == 0 && HostUnique.Count == 0 && Tags.Count == 0;

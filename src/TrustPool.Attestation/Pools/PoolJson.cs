@@ -8,7 +8,9 @@ namespace TrustPool.Attestation.Pools;
 /// <summary>
 /// The JSON form of a pool:
 /// <c>{"name":"eu","version":1,"require":{"platform":["p1","p2"],"os":[],"software":[],"hostUnique":[],"tags":{"country":"DE"}}}</c>.
-/// <see cref="Parse"/> throws only <see cref="PoolFormatException"/> naming the field.
+/// <see cref="Parse"/> throws only <see cref="PoolFormatException"/> naming the field; it refuses a pool that requires
+/// no platform, os or host-unique baseline. <see cref="ParseStored"/> reads a document the store already holds (which
+/// may predate that rule; the evaluator never trusts such a pool).
 /// </summary>
 public static class PoolJson
 {
@@ -55,8 +57,18 @@ public static class PoolJson
         w.WriteEndArray();
     }
 
+    /// <summary>A new pool document (API, CLI): every rule, including that it requires a measurement of what booted.</summary>
     /// <exception cref="PoolFormatException">Anything invalid, with the field.</exception>
-    public static Pool Parse(string json)
+    public static Pool Parse(string json) => ParseCore(json, requireMeasurement: true);
+
+    /// <summary>
+    /// A pool document read back from the store. A pool stored before pools had to require a measurement still loads
+    /// (so listing and evaluation keep working) and is judged untrusted with <c>PoolRequiresNoMeasurement</c>.
+    /// </summary>
+    /// <exception cref="PoolFormatException">Anything else invalid, with the field.</exception>
+    public static Pool ParseStored(string json) => ParseCore(json, requireMeasurement: false);
+
+    private static Pool ParseCore(string json, bool requireMeasurement)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (json.Length > MaxDocumentChars)
@@ -104,6 +116,14 @@ public static class PoolJson
             if (require.IsEmpty)
             {
                 throw new PoolFormatException("require", "a pool must require at least one baseline or tag");
+            }
+
+            if (requireMeasurement && !require.RequiresMeasurement)
+            {
+                // Issue 13, hole 4: tags are operator data and never attested; software (IMA) rules say nothing about the
+                // firmware or boot chain. Without a PCR baseline such a pool would trust a host whatever it booted.
+                throw new PoolFormatException("require",
+                    "a pool must require at least one platform, os or hostUnique baseline (evidence of what booted): tags are asserted by an operator, never attested, and software rules do not cover the boot chain");
             }
 
             return new Pool(name, require) { Version = version };

@@ -30,11 +30,32 @@ public static class AuditRecordTypes
     /// <summary>An evacuation was planned for a host that lost trust.</summary>
     public const string EvacuationPlanned = "evacuation.planned";
 
+    // Operator assertions and authority (issue 13, hole 6): every write that can change a verdict, a placement or who may act.
+
+    /// <summary>A host's tags (operator-asserted, they decide pool membership) were replaced: old and new values.</summary>
+    public const string HostTagsChanged = "host.tags-changed";
+
+    /// <summary>A host's inventory (operator-asserted capacity and power, used by the scheduler) was replaced.</summary>
+    public const string HostInventoryChanged = "host.inventory-changed";
+
+    /// <summary>An API token was created (id, name, role; never the token or its hash).</summary>
+    public const string TokenCreated = "token.created";
+
+    /// <summary>An API token was revoked.</summary>
+    public const string TokenRevoked = "token.revoked";
+
+    /// <summary>A webhook subscription was created (id, URL, events; never its HMAC secret).</summary>
+    public const string WebhookCreated = "webhook.created";
+
+    /// <summary>A webhook subscription was deleted.</summary>
+    public const string WebhookDeleted = "webhook.deleted";
+
     /// <summary>Every type above.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         HostEnrolled, HostRemoved, HostReenrollmentRequired, BaselineChanged, PoolChanged, ReportIssued,
         PlacementMade, PlacementReleased, EvacuationPlanned,
+        HostTagsChanged, HostInventoryChanged, TokenCreated, TokenRevoked, WebhookCreated, WebhookDeleted,
     ];
 
     /// <summary>Whether <paramref name="type"/> is one of <see cref="All"/>.</summary>

@@ -4,13 +4,17 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Api;
 
-/// <summary><c>/v1/tokens</c> and <c>/v1/webhooks</c>: admin only.</summary>
+/// <summary>
+/// <c>/v1/tokens</c> and <c>/v1/webhooks</c>: admin only. Each change (who may act, where trust events go) is an audit
+/// record in the transaction that makes it, with who made it; never a token, its hash or a webhook secret.
+/// </summary>
 public static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder v1)
@@ -34,7 +38,15 @@ public static class AdminEndpoints
         }
 
         var name = body.OptionalString("name", 128) ?? roleName;
-        var (record, token) = await s.Tokens.CreateAsync(name, role, http.RequestAborted);
+        var (record, token) = s.Tokens.NewRecord(name, role);
+        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
+        {
+            await tx.InsertTokenAsync(record);
+            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.TokenCreated(record, RoleFilter.ActorOf(http), s.Now));
+            await tx.CommitAsync();
+            s.Audit?.Published(entries);
+        }
+
         return Results.Created($"/v1/tokens/{record.Id}", new JsonObject { ["id"] = record.Id, ["name"] = record.Name, ["role"] = record.Role, ["token"] = token });
     }
 
@@ -50,8 +62,25 @@ public static class AdminEndpoints
         });
     }
 
-    private static async Task<IResult> RevokeTokenAsync(HttpContext http, ServerContext s, string id) =>
-        await s.Tokens.RevokeAsync(id, http.RequestAborted) ? Results.NoContent() : throw ApiException.NotFound($"token '{id}'");
+    private static async Task<IResult> RevokeTokenAsync(HttpContext http, ServerContext s, string id)
+    {
+        var token = (await s.Store.ListTokensAsync(http.RequestAborted)).FirstOrDefault(t => t.Id == id && t.RevokedAt is null)
+            ?? throw ApiException.NotFound($"token '{id}'");
+        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
+        {
+            if (!await tx.RevokeTokenAsync(id, s.Now))
+            {
+                throw ApiException.NotFound($"token '{id}'");
+            }
+
+            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.TokenRevoked(token, RoleFilter.ActorOf(http), s.Now));
+            await tx.CommitAsync();
+            s.Audit?.Published(entries);
+        }
+
+        s.Tokens.ForgetCached();
+        return Results.NoContent();
+    }
 
     /// <summary><c>{url, events?}</c> → the subscription and its HMAC secret (base64), shown this once.</summary>
     private static async Task<IResult> CreateWebhookAsync(HttpContext http, ServerContext s)
@@ -69,7 +98,9 @@ public static class AdminEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             await tx.InsertWebhookAsync(record);
+            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.WebhookCreated(record, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
+            s.Audit?.Published(entries);
         }
 
         return Results.Created($"/v1/webhooks/{record.Id}", new JsonObject
@@ -92,13 +123,16 @@ public static class AdminEndpoints
 
     private static async Task<IResult> DeleteWebhookAsync(HttpContext http, ServerContext s, string id)
     {
+        var hook = (await s.Store.ListWebhooksAsync(http.RequestAborted)).FirstOrDefault(h => h.Id == id) ?? throw ApiException.NotFound($"webhook '{id}'");
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
         if (!await tx.DeleteWebhookAsync(id))
         {
             throw ApiException.NotFound($"webhook '{id}'");
         }
 
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.WebhookDeleted(hook, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         return Results.NoContent();
     }
 }

@@ -125,10 +125,15 @@ public static class HostEndpoints
         var tags = body.OptionalStringMap("tags") ?? throw ApiException.BadRequest("tags", "is required (an object of strings)");
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
         var host = await tx.GetHostAsync(name) ?? throw ApiException.NotFound($"host '{name}'");
-        await tx.UpdateHostTagsAsync(name, JsonSerializer.Serialize(tags));
+        var tagsJson = JsonSerializer.Serialize(new SortedDictionary<string, string>(tags.ToDictionary(), StringComparer.Ordinal));
+        await tx.UpdateHostTagsAsync(name, tagsJson);
+
+        // Tags change pool membership and placement and are only the operator's word: audited with old and new values.
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostTagsChanged(name, host.TagsJson, tagsJson, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         s.Placement?.Enqueue(name);
-        return Results.Ok(View(host with { TagsJson = JsonSerializer.Serialize(tags) }, null, s));
+        return Results.Ok(View(host with { TagsJson = tagsJson }, null, s));
     }
 
     private static async Task<IResult> LatestReportAsync(HttpContext http, ServerContext s, string name)
@@ -163,7 +168,10 @@ public static class HostEndpoints
         return Results.Json(new JsonObject { ["host"] = name, ["reports"] = new JsonArray([.. reports.Select(r => (JsonNode)ReportEndpoints.ReportNode(r))]) });
     }
 
-    /// <summary>A host as the API shows it, with its trust as of now (an expired report means unknown).</summary>
+    /// <summary>
+    /// A host as the API shows it, with its trust as of now (an expired report means unknown). Its tags are labelled
+    /// <c>tagSource: asserted</c>: an operator set them, the TPM never attested them.
+    /// </summary>
     public static JsonObject View(HostRecord h, ReportRecord? latest, ServerContext s) => new()
     {
         ["name"] = h.Name,
@@ -174,6 +182,7 @@ public static class HostEndpoints
         ["ekTrust"] = h.EkTrust,
         ["state"] = h.State,
         ["tags"] = JsonNode.Parse(h.TagsJson),
+        ["tagSource"] = AuditRecords.TagSourceAsserted,
         ["enrolledAt"] = h.EnrolledAt,
         ["trust"] = s.Attestations.CurrentTrust(latest).ToString().ToLowerInvariant(),
         ["reportId"] = latest?.Id,

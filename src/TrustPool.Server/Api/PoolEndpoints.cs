@@ -31,7 +31,7 @@ public static class PoolEndpoints
             throw ApiException.Conflict($"pool '{pool.Name}' exists; PUT /v1/pools/{pool.Name} changes it");
         }
 
-        var version = await SaveAsync(s, pool, http.RequestAborted);
+        var version = await SaveAsync(s, pool, RoleFilter.ActorOf(http), http.RequestAborted);
         return Results.Created($"/v1/pools/{pool.Name}", View(pool with { Version = version }, []));
     }
 
@@ -44,7 +44,7 @@ public static class PoolEndpoints
             throw ApiException.BadRequest("name", $"the document is '{pool.Name}', the URL '{name}'");
         }
 
-        var version = await SaveAsync(s, pool, http.RequestAborted);
+        var version = await SaveAsync(s, pool, RoleFilter.ActorOf(http), http.RequestAborted);
         return Results.Ok(View(pool with { Version = version }, []));
     }
 
@@ -87,14 +87,14 @@ public static class PoolEndpoints
         return pool;
     }
 
-    private static async Task<int> SaveAsync(ServerContext s, Pool pool, CancellationToken ct)
+    private static async Task<int> SaveAsync(ServerContext s, Pool pool, Actor? actor, CancellationToken ct)
     {
         int version;
         await using (var tx = await s.Store.BeginAsync(ct))
         {
             var document = PoolJson.Serialize(pool);
             version = await tx.UpsertPoolAsync(new PoolRecord(pool.Name, 0, document, s.Now));
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now));
+            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now, actor));
             await tx.CommitAsync();
             s.Audit?.Published(entries);
         }
@@ -111,7 +111,7 @@ public static class PoolEndpoints
         {
             ["pools"] = new JsonArray([.. pools.Select(r =>
             {
-                var p = PoolJson.Parse(r.DocumentJson) with { Version = r.Version };
+                var p = PoolJson.ParseStored(r.DocumentJson) with { Version = r.Version };
                 return (JsonNode)View(p, members.GetValueOrDefault(p.Name) ?? []);
             })]),
         });
@@ -121,7 +121,7 @@ public static class PoolEndpoints
     {
         var r = await s.Store.GetPoolAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"pool '{name}'");
         var members = await MembersAsync(s, http.RequestAborted);
-        return Results.Json(View(PoolJson.Parse(r.DocumentJson) with { Version = r.Version }, members.GetValueOrDefault(name) ?? []));
+        return Results.Json(View(PoolJson.ParseStored(r.DocumentJson) with { Version = r.Version }, members.GetValueOrDefault(name) ?? []));
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext http, ServerContext s, string name)
@@ -132,7 +132,7 @@ public static class PoolEndpoints
             throw ApiException.NotFound($"pool '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged("deleted", name, null, null, s.Now));
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged("deleted", name, null, null, s.Now, RoleFilter.ActorOf(http)));
         await tx.CommitAsync();
         s.Audit?.Published(entries);
         s.Policy.Invalidate();

@@ -70,7 +70,7 @@ public sealed class PolicyCache
         var pools = new List<Pool>();
         foreach (var r in await _store.ListPoolsAsync(ct))
         {
-            pools.Add(PoolJson.Parse(r.DocumentJson) with { Version = r.Version });
+            pools.Add(PoolJson.ParseStored(r.DocumentJson) with { Version = r.Version });
         }
 
         var selection = PoolSelection.Required(pools, n => baselines.GetValueOrDefault(n));

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using TrustPool.Audit.Records;
+using TrustPool.Server.Auth;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Audit;
@@ -24,6 +25,8 @@ public static class AuditRecords
             ["ekPublicSha256"] = Sha256Hex(host.EkPublic),
             ["ekTrust"] = host.EkTrust,
             ["reenrolled"] = reenrolled,
+            ["tags"] = Tags(host.TagsJson),
+            ["tagSource"] = TagSourceAsserted,
         });
 
     public static AuditRecord HostRemoved(HostRecord? host, string name, DateTimeOffset time) =>
@@ -54,13 +57,14 @@ public static class AuditRecords
         });
 
     /// <summary><paramref name="change"/>: created, changed or deleted.</summary>
-    public static AuditRecord PoolChanged(string change, string name, int? version, string? documentJson, DateTimeOffset time) =>
+    public static AuditRecord PoolChanged(string change, string name, int? version, string? documentJson, DateTimeOffset time, Actor? actor = null) =>
         new(AuditRecordTypes.PoolChanged, SchemaVersion, time, new JsonObject
         {
             ["change"] = change,
             ["name"] = name,
             ["version"] = version,
             ["documentSha256"] = documentJson is null ? null : Sha256Hex(documentJson),
+            ["actor"] = ActorNode(actor),
         });
 
     public static AuditRecord ReportIssued(ReportRecord report) =>
@@ -99,6 +103,93 @@ public static class AuditRecords
             ["plan"] = plan.DeepClone(),
             ["planSha256"] = Sha256Hex(CanonicalJson.Encode(plan)),
         });
+
+    /// <summary>How every host tag is labelled: set by an operator (audited here), not attested by the TPM.</summary>
+    public const string TagSourceAsserted = "asserted";
+
+    /// <summary>
+    /// A host's tags replaced (<c>PUT /v1/hosts/{name}/tags</c>). Tags decide pool membership, placement and Placement
+    /// traits, and are only the operator's word: both values are recorded, labelled asserted, with who set them.
+    /// </summary>
+    public static AuditRecord HostTagsChanged(string host, string oldTagsJson, string newTagsJson, Actor? actor, DateTimeOffset time) =>
+        new(AuditRecordTypes.HostTagsChanged, SchemaVersion, time, new JsonObject
+        {
+            ["host"] = host,
+            ["old"] = Tags(oldTagsJson),
+            ["new"] = Tags(newTagsJson),
+            ["tagSource"] = TagSourceAsserted,
+            ["actor"] = ActorNode(actor),
+        });
+
+    /// <summary>
+    /// A host's inventory replaced (<c>PUT /v1/hosts/{name}/inventory</c>): operator-asserted capacity and power the
+    /// scheduler places by. Old and new as their JSON text (fractions such as load cannot be canonical JSON numbers).
+    /// </summary>
+    public static AuditRecord HostInventoryChanged(string host, string? oldInventoryJson, string newInventoryJson, Actor? actor, DateTimeOffset time) =>
+        new(AuditRecordTypes.HostInventoryChanged, SchemaVersion, time, new JsonObject
+        {
+            ["host"] = host,
+            ["old"] = oldInventoryJson,
+            ["new"] = newInventoryJson,
+            ["actor"] = ActorNode(actor),
+        });
+
+    /// <summary>An API token created: its id, name and role, never the token nor its hash.</summary>
+    public static AuditRecord TokenCreated(TokenRecord token, Actor? actor, DateTimeOffset time) =>
+        new(AuditRecordTypes.TokenCreated, SchemaVersion, time, new JsonObject
+        {
+            ["tokenId"] = token.Id,
+            ["name"] = token.Name,
+            ["role"] = token.Role,
+            ["actor"] = ActorNode(actor),
+        });
+
+    /// <summary>An API token revoked: its id, name and role, never the token nor its hash.</summary>
+    public static AuditRecord TokenRevoked(TokenRecord token, Actor? actor, DateTimeOffset time) =>
+        new(AuditRecordTypes.TokenRevoked, SchemaVersion, time, new JsonObject
+        {
+            ["tokenId"] = token.Id,
+            ["name"] = token.Name,
+            ["role"] = token.Role,
+            ["actor"] = ActorNode(actor),
+        });
+
+    /// <summary>
+    /// A webhook subscription created: id, the URL's origin and SHA-256, events; never its HMAC secret. The full URL is
+    /// left out because receivers often carry a credential in it (path or query) and readers may read the audit log.
+    /// </summary>
+    public static AuditRecord WebhookCreated(WebhookRecord hook, Actor? actor, DateTimeOffset time) =>
+        new(AuditRecordTypes.WebhookCreated, SchemaVersion, time, new JsonObject
+        {
+            ["webhookId"] = hook.Id,
+            ["urlOrigin"] = Origin(hook.Url),
+            ["urlSha256"] = Sha256Hex(hook.Url),
+            ["events"] = JsonNode.Parse(hook.EventsJson),
+            ["actor"] = ActorNode(actor),
+        });
+
+    /// <summary>A webhook subscription deleted: id, the URL's origin and SHA-256, never its HMAC secret.</summary>
+    public static AuditRecord WebhookDeleted(WebhookRecord hook, Actor? actor, DateTimeOffset time) =>
+        new(AuditRecordTypes.WebhookDeleted, SchemaVersion, time, new JsonObject
+        {
+            ["webhookId"] = hook.Id,
+            ["urlOrigin"] = Origin(hook.Url),
+            ["urlSha256"] = Sha256Hex(hook.Url),
+            ["actor"] = ActorNode(actor),
+        });
+
+    /// <summary>Who acted: the id, name and role of the bearer token (never the token), or null when unknown.</summary>
+    private static JsonObject? ActorNode(Actor? actor) => actor is null ? null : new JsonObject
+    {
+        ["tokenId"] = actor.TokenId,
+        ["name"] = actor.Name,
+        ["role"] = Roles.Name(actor.Role),
+    };
+
+    /// <summary>scheme://host[:port] of a URL, without user info, path or query.</summary>
+    private static string Origin(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.GetLeftPart(UriPartial.Authority).Replace(u.UserInfo + "@", "", StringComparison.Ordinal) : "";
+
+    private static JsonNode Tags(string tagsJson) => JsonNode.Parse(tagsJson) ?? new JsonObject();
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -28,7 +28,8 @@ public static class RoleFilter
     public static async ValueTask<IResult?> CheckAsync(HttpContext http, string? token, Role role)
     {
         var tokens = http.RequestServices.GetRequiredService<TokenService>();
-        var actual = await tokens.AuthenticateAsync(token, http.RequestAborted);
+        var actor = await tokens.IdentifyAsync(token, http.RequestAborted);
+        var actual = actor?.Role;
         if (actual is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
@@ -41,6 +42,12 @@ public static class RoleFilter
         }
 
         http.Items["trustpool.role"] = actual.Value;
+        http.Items[ActorKey] = actor;
         return null;
     }
+
+    private const string ActorKey = "trustpool.actor";
+
+    /// <summary>Who the endpoint filter authenticated for this request (for audit records), or null.</summary>
+    public static Actor? ActorOf(HttpContext http) => http.Items.TryGetValue(ActorKey, out var a) ? a as Actor : null;
 }

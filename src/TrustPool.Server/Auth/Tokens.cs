@@ -36,6 +36,9 @@ public static class Roles
     }
 }
 
+/// <summary>Who presented a valid token: its id, name and role (never the token). Recorded in audit records.</summary>
+public sealed record Actor(string TokenId, string Name, Role Role);
+
 /// <summary>
 /// Bearer tokens: 32 random bytes (CSPRNG) as <c>tp_</c> + base64url. Only the SHA-256 of a token is stored; a
 /// presented token is hashed and looked up by that digest, so no stored secret is ever compared byte by byte.
@@ -48,7 +51,7 @@ public sealed class TokenService
 
     private readonly ITrustStore _store;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, (Role? Role, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Actor? Actor, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
 
     public TokenService(ITrustStore store, TimeProvider time)
     {
@@ -60,11 +63,20 @@ public sealed class TokenService
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
+    /// <summary>A new token and the record that stores only its hash; the caller inserts it (with its audit record).</summary>
+    public (TokenRecord Record, string Token) NewRecord(string name, Role role)
+    {
+        var token = NewToken();
+        return (new TokenRecord(Guid.NewGuid().ToString("N"), name, Roles.Name(role), Hash(token), _time.GetUtcNow(), null), token);
+    }
+
+    /// <summary>Forgets every cached verdict: call after committing a revocation so it holds at once.</summary>
+    public void ForgetCached() => _cache.Clear();
+
     /// <summary>Creates and stores a token; the clear text is returned once and never stored.</summary>
     public async Task<(TokenRecord Record, string Token)> CreateAsync(string name, Role role, CancellationToken ct = default)
     {
-        var token = NewToken();
-        var record = new TokenRecord(Guid.NewGuid().ToString("N"), name, Roles.Name(role), Hash(token), _time.GetUtcNow(), null);
+        var (record, token) = NewRecord(name, role);
         await using var tx = await _store.BeginAsync(ct);
         await tx.InsertTokenAsync(record);
         await tx.CommitAsync();
@@ -81,7 +93,10 @@ public sealed class TokenService
     }
 
     /// <summary>The role of a presented token, or null when it is unknown, revoked or malformed.</summary>
-    public async ValueTask<Role?> AuthenticateAsync(string? token, CancellationToken ct = default)
+    public async ValueTask<Role?> AuthenticateAsync(string? token, CancellationToken ct = default) => (await IdentifyAsync(token, ct))?.Role;
+
+    /// <summary>Who presented <paramref name="token"/>, or null when it is unknown, revoked or malformed.</summary>
+    public async ValueTask<Actor?> IdentifyAsync(string? token, CancellationToken ct = default)
     {
         if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength || !token.StartsWith(Prefix, StringComparison.Ordinal))
         {
@@ -93,18 +108,18 @@ public sealed class TokenService
         var now = _time.GetUtcNow();
         if (_cache.TryGetValue(key, out var hit) && hit.Until > now)
         {
-            return hit.Role;
+            return hit.Actor;
         }
 
         var record = await _store.FindTokenByHashAsync(hash, ct);
-        Role? role = record is not null && record.RevokedAt is null && Roles.TryParse(record.Role, out var r) ? r : null;
+        var actor = record is not null && record.RevokedAt is null && Roles.TryParse(record.Role, out var r) ? new Actor(record.Id, record.Name, r) : null;
         if (_cache.Count > 10_000)
         {
             _cache.Clear();
         }
 
-        _cache[key] = (role, now + s_cacheLifetime);
-        return role;
+        _cache[key] = (actor, now + s_cacheLifetime);
+        return actor;
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

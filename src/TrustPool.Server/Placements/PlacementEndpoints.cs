@@ -144,12 +144,16 @@ public static class PlacementEndpoints
         using var body = await JsonBody.ReadAsync(http.Request);
         var inventory = HostInventory.Parse(body);
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        if (!await tx.UpdateHostInventoryAsync(name, inventory.ToJson()))
+        var host = await tx.GetHostAsync(name);
+        if (host is null || !await tx.UpdateHostInventoryAsync(name, inventory.ToJson()))
         {
             throw ApiException.NotFound($"host '{name}'");
         }
 
+        // Operator-asserted capacity and power decide placements: audited with old and new values.
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostInventoryChanged(name, host.InventoryJson, inventory.ToJson(), RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
+        s.Audit?.Published(entries);
         return Results.Json(JsonNode.Parse(inventory.ToJson()));
     }
 

@@ -127,17 +127,21 @@ public class EvaluatorTests
     [Fact]
     public void Evaluate_RequiredTagsEqualOrDifferent_TrustedOrTagMismatch()
     {
+        // Tags alone never make a pool (issue 13, hole 4): the pool also requires the host's platform.
         using var a = new SimulatedHost();
         var evidence = a.Verified();
-        var pool = new Pool("eu", new PoolRequirement { Tags = new Dictionary<string, string> { ["country"] = "DE", ["rack"] = "r1" } });
+        var platform = Make("p1", BaselineKind.Platform, evidence);
+        var pool = new Pool("eu", new PoolRequirement { Platform = ["p1"], Tags = new Dictionary<string, string> { ["country"] = "DE", ["rack"] = "r1" } });
 
-        var good = Evaluate(Host(tags: new Dictionary<string, string> { ["country"] = "DE", ["rack"] = "r1", ["extra"] = "z" }), evidence, [pool]);
-        var bad = Evaluate(Host(tags: new Dictionary<string, string> { ["country"] = "US" }), evidence, [pool]);
+        var good = Evaluate(Host(tags: new Dictionary<string, string> { ["country"] = "DE", ["rack"] = "r1", ["extra"] = "z" }), evidence, [pool], platform);
+        var bad = Evaluate(Host(tags: new Dictionary<string, string> { ["country"] = "US" }), evidence, [pool], platform);
 
         Assert.Equal(TrustLevel.Trusted, good.Trust);
         Assert.Equal(TrustLevel.Untrusted, bad.Trust);
-        var rule = Assert.Single(bad.Pools[0].Rules);
+        Assert.True(bad.Pools[0].Rules[0].Passed);
+        var rule = bad.Pools[0].Rules[1];
         Assert.Equal("tags", rule.Rule);
+        Assert.Equal("asserted", rule.TagSource);
         Assert.Equal([("country", "DE", "US"), ("rack", "r1", null)], rule.Faults.Select(f => (f.Detail, f.Expected, f.Actual)));
         Assert.All(rule.Faults, f => Assert.Equal("TagMismatch", f.Code));
     }
@@ -218,17 +222,19 @@ public class EvaluatorTests
         a.RunFile("/usr/bin/bash", "bash 5.2");
         a.RunFile("/usr/lib/libc.so.6", "glibc 2.36");
         var software = Make("sw1", BaselineKind.Software, a.Verified());
+        var platform = Make("p1", BaselineKind.Platform, a.Verified());
         using var b = new SimulatedHost(name: "host-b");
         b.RunFile("/usr/bin/bash", "bash 5.2");
         b.RunFile("/tmp/implant", "evil");
-        var pool = new Pool("sw", new PoolRequirement { Software = ["sw1"] });
+        var pool = new Pool("sw", new PoolRequirement { Platform = ["p1"], Software = ["sw1"] });
 
-        var good = Evaluate(Host("host-a"), a.Verified(), [pool], software);
-        var bad = Evaluate(Host("host-b"), b.Verified(), [pool], software);
+        var good = Evaluate(Host("host-a"), a.Verified(), [pool], software, platform);
+        var bad = Evaluate(Host("host-b"), b.Verified(), [pool], software, platform);
 
         Assert.Equal(TrustLevel.Trusted, good.Trust);
         Assert.Equal(TrustLevel.Untrusted, bad.Trust);
-        var f = Assert.Single(bad.Pools[0].Rules[0].Faults);
+        Assert.Equal(["platform", "software"], bad.Pools[0].Rules.Select(r => r.Rule));
+        var f = Assert.Single(bad.Pools[0].Rules[1].Faults);
         Assert.Equal(("ImaEntryNotAllowed", "/tmp/implant"), (f.Code, f.Detail));
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("evil"u8)), f.Actual);
     }

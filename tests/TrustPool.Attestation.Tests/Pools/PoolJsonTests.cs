@@ -48,11 +48,38 @@ public class PoolJsonTests
     [InlineData("""{"name":"eu","require":{"software":[1]}}""", "require.software[0]")]
     [InlineData("""{"name":"eu","require":{"hostUnique":[null]}}""", "require.hostUnique[0]")]
     [InlineData("""{"name":"eu","require":{"tags":{"country":5}}}""", "require.tags.country")]
+    [InlineData("""{"name":"eu","require":{"tags":{"country":"DE"}}}""", "require")]
+    [InlineData("""{"name":"eu","require":{"software":["s1"],"tags":{"country":"DE"}}}""", "require")]
+    [InlineData("""{"name":"eu","require":{"platform":[],"os":[],"hostUnique":[],"software":["s1"]}}""", "require")]
     public void Parse_InvalidDocument_ThrowsNamingTheField(string json, string field)
     {
         var e = Assert.Throws<PoolFormatException>(() => PoolJson.Parse(json));
 
         Assert.Equal(field, e.Field);
+    }
+}
+
+public class PoolJsonMeasurementTests
+{
+    [Theory]
+    [InlineData("""{"name":"eu","require":{"platform":["p"]}}""")]
+    [InlineData("""{"name":"eu","require":{"os":["txt-os"],"tags":{"country":"DE"}}}""")]
+    [InlineData("""{"name":"eu","require":{"hostUnique":["h"],"software":["s"]}}""")]
+    public void Parse_PoolWithPlatformOsOrHostUniqueRule_Accepted(string json) =>
+        Assert.True(PoolJson.Parse(json).Require.RequiresMeasurement);
+
+    [Fact]
+    public void ParseStored_TagsOnlyPoolStoredBeforeTheRule_LoadsWithoutMeasurement()
+    {
+        const string stored = """{"name":"de","version":1,"require":{"platform":[],"os":[],"software":[],"hostUnique":[],"tags":{"country":"DE"}}}""";
+
+        var e = Assert.Throws<PoolFormatException>(() => PoolJson.Parse(stored));
+        var pool = PoolJson.ParseStored(stored);
+
+        Assert.Equal("require", e.Field);
+        Assert.Contains("platform, os or hostUnique", e.Message, StringComparison.Ordinal);
+        Assert.False(pool.Require.RequiresMeasurement);
+        Assert.Throws<PoolFormatException>(() => PoolJson.ParseStored("""{"name":"de","require":{}}"""));
     }
 }
 
@@ -75,6 +102,7 @@ public class PoolJsonPropertyTests
                 {
                     var p = PoolJson.Parse(mutated);
                     Assert.False(p.Require.IsEmpty);
+                    Assert.True(p.Require.RequiresMeasurement);
                 }
                 catch (PoolFormatException)
                 {

@@ -113,7 +113,7 @@ public class AuditRecordEncodingTests
     [Fact]
     public void Types_All_AreValidAndDistinct()
     {
-        Assert.Equal(9, AuditRecordTypes.All.Count);
+        Assert.Equal(15, AuditRecordTypes.All.Count);
         Assert.Equal(AuditRecordTypes.All.Count, AuditRecordTypes.All.Distinct().Count());
         Assert.All(AuditRecordTypes.All, t => Assert.True(AuditRecordEncoding.IsValidType(t), t));
         Assert.True(AuditRecordTypes.IsKnown("host.reenrollment-required"));

@@ -96,10 +96,10 @@ public static class FaultCodes
     public const string BaselineMeasuresNoBoot = "BaselineMeasuresNoBoot";
 
     // Service level (made by callers through Evaluator.Unknown).
-    public const string AkNotRestricted = "AkNotRestricted";
     public const string AgentUnreachable = "AgentUnreachable";
     public const string ReportExpired = "ReportExpired";
-    public const string NotEnrolled = "NotEnrolled";
+    public const string NonceExpired = "NonceExpired";
+    public const string ReEnrollmentRequired = "ReEnrollmentRequired";
 
     // Identity (issue 13: one TPM is one host; a report belongs to one enrollment).
     /// <summary>

@@ -78,7 +78,7 @@ public sealed class AttestationService : IDisposable
         var context = Context(host);
         if (host.State != HostStates.Enrolled)
         {
-            var r = Evaluator.Unknown(context, new Fault("ReEnrollmentRequired", $"host '{host.Name}' must be enrolled again: its TPM keys changed"), _time.GetUtcNow(), _options.ReportValidity);
+            var r = Evaluator.Unknown(context, new Fault(FaultCodes.ReEnrollmentRequired, $"host '{host.Name}' must be enrolled again: its TPM keys changed"), _time.GetUtcNow(), _options.ReportValidity);
             return await RecordAsync(host, r, null, started, ct);
         }
 
@@ -100,7 +100,7 @@ public sealed class AttestationService : IDisposable
         if (!_nonces.Consume(nonce, host.Name))
         {
             // The answer came after the nonce's lifetime: it proves nothing about now.
-            var late = Evaluator.Unknown(context, new Fault("NonceExpired", $"the quote arrived more than {ServerDefaults.NonceLifetimeSeconds} s after its nonce was issued"),
+            var late = Evaluator.Unknown(context, new Fault(FaultCodes.NonceExpired, $"the quote arrived more than {ServerDefaults.NonceLifetimeSeconds} s after its nonce was issued"),
                 _time.GetUtcNow(), _options.ReportValidity);
             return await RecordAsync(host, late, null, started, ct);
         }
@@ -223,7 +223,7 @@ public sealed class AttestationService : IDisposable
             return new AttestationOutcome(null, latest, e);
         }
 
-        var r = Evaluator.Unknown(context, new Fault("AgentUnreachable", $"agent {host.AgentUrl}: {e.Failure}: {e.Message}"), _time.GetUtcNow(), _options.ReportValidity);
+        var r = Evaluator.Unknown(context, new Fault(FaultCodes.AgentUnreachable, $"agent {host.AgentUrl}: {e.Failure}: {e.Message}"), _time.GetUtcNow(), _options.ReportValidity);
         return (await RecordAsync(host, r, null, started, ct)) with { AgentFailure = e };
     }
 

@@ -58,6 +58,12 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "attestation round failed")]
     public static partial void RoundFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 305, Level = LogLevel.Information, Message = "attesting {Count} trusted host(s) again at once: {Reason}")]
+    public static partial void Reattesting(ILogger logger, int count, string reason);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "attesting trusted hosts again after a change failed (the polling round retries)")]
+    public static partial void ReattestationFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "webhook {Url}: {Detail}")]
     public static partial void WebhookFailed(ILogger logger, string url, string detail);
 

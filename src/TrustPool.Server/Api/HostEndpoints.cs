@@ -133,6 +133,8 @@ public static class HostEndpoints
         await tx.CommitAsync();
         s.Audit?.Published(entries);
         s.Placement?.Enqueue(name);
+        // A trusted report was judged against the old tags: a pool that required them must not keep trusting the host.
+        s.Reattestation.HostChanged(name);
         return Results.Ok(View(host with { TagsJson = tagsJson }, null, s));
     }
 

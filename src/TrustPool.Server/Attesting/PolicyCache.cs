@@ -31,7 +31,15 @@ public sealed class PolicyCache
         _time = time;
     }
 
-    public void Invalidate() => _current = null;
+    /// <summary>Raised by <see cref="Invalidate"/>: a committed change to pools or baselines.</summary>
+    public event Action? Invalidated;
+
+    /// <summary>Called by writers after committing a change to pools or baselines.</summary>
+    public void Invalidate()
+    {
+        _current = null;
+        Invalidated?.Invoke();
+    }
 
     public async ValueTask<Policy> GetAsync(CancellationToken ct)
     {

@@ -36,6 +36,9 @@ public sealed class ServerContext
 
     public required PollingLoop Polling { get; init; }
 
+    /// <summary>Attests trusted hosts again at once after a change that can narrow their verdict.</summary>
+    public required Reattestation Reattestation { get; init; }
+
     public required Microsoft.Extensions.Logging.ILogger Logger { get; init; }
 
     /// <summary>The native scheduler (pure: filters and weighers over host views).</summary>

@@ -192,6 +192,9 @@ public sealed class ServerHost : IAsyncDisposable
             events.Removed += hostsByTrust.Remove;
             var polling = new PollingLoop(store, attestations, options, time, logger);
             asyncOwned.Insert(0, polling);
+            var reattestation = new Reattestation(store, attestations, options, logger);
+            asyncOwned.Insert(0, reattestation);
+            policy.Invalidated += reattestation.PolicyChanged;
             OpenStack.PlacementSync? placement = null;
             if (options.OpenStackPlacement is not null)
             {
@@ -240,6 +243,7 @@ public sealed class ServerHost : IAsyncDisposable
                 Events = events,
                 Metrics = metrics,
                 Polling = polling,
+                Reattestation = reattestation,
                 Logger = logger,
             };
             var host = new ServerHost(context, loggerFactory)

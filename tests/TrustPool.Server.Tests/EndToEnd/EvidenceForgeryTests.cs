@@ -5,7 +5,9 @@ using System.Text.Json.Nodes;
 using TrustPool.Agent;
 using TrustPool.Evidence.Ima;
 using TrustPool.Evidence.Uefi;
+using TrustPool.Testing;
 using TrustPool.Tpm;
+using TrustPool.Tpm.Client;
 using TrustPool.Tpm.Software;
 using TrustPool.Tpm.Structures;
 
@@ -203,6 +205,55 @@ public sealed class EvidenceForgeryTests
         Assert.Equal("untrusted", report["trust"]!.GetValue<string>());
         Assert.DoesNotContain("backdoor", report.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain("fabricated", report.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The same lie on a real swtpm, made consistent where it can be: tpm2_pcrextend puts the forged SHA-1-only log's
+    /// events into the SHA-1 bank (the log replays there exactly) and what really booted into the SHA-256 bank, which is
+    /// what the service quotes. Only the rule that a log must reproduce a quoted PCR in a quoted bank can catch it.
+    /// </summary>
+    [SkippableFact]
+    public async Task ImportBaseline_Sha1OnlyLogReplayingOnSwtpmSha1Bank_Sha256Quote_TakesNoFacts()
+    {
+        using var swtpm = SwtpmInstance.Start();
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+        foreach (var pem in new[] { "/var/lib/swtpm-localca/issuercert.pem", "/var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem" })
+        {
+            File.Copy(pem, Path.Combine(h.Options.EkCaDirectory!, Path.GetFileName(pem)), overwrite: true);
+        }
+
+        var booted = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256), s_golden with { SecureBoot = false });
+        var forged = EventLogGenerator.PlausibleBoot(new EventLogBuilder(TpmAlgorithmId.Sha1), s_fabricated);
+        var specs = booted.Extends.Select(x => $"{x.PcrIndex}:sha256={Convert.ToHexStringLower(x.Digests[TpmAlgorithmId.Sha256])}")
+            .Concat(forged.Extends.Select(x => $"{x.PcrIndex}:sha1={Convert.ToHexStringLower(x.Digests[TpmAlgorithmId.Sha1])}"));
+        var tools = new Tpm2Tools(swtpm, TrustPool.Testing.TestTemp.CreateDirectory("tp-pcrextend-").FullName);
+        foreach (var chunk in specs.Chunk(8))
+        {
+            tools.RunChecked("tpm2_pcrextend", chunk);
+        }
+
+        var logFile = Path.Combine(h.Dir.FullName, "liar.binary_bios_measurements");
+        var forgedLog = forged.ToArray();
+        File.WriteAllBytes(logFile, forgedLog);
+        var tpm = TpmConnection.Open(swtpm.Backend);
+        h.Agents.AddAgent("/agents/liar/", tpm, "liar", new AgentOptions { UefiLog = logFile, DataDirectory = Path.Combine(h.Dir.FullName, "agents") });
+        var liar = new TestHost { Name = "liar", AgentUrl = new Uri(h.Agents.Addresses[0], "/agents/liar/"), Tpm = tpm, LogFile = logFile, Fingerprint = h.Agents.TlsFingerprint };
+        await h.EnrollAsync(liar);
+
+        // The forged log is exact on the TPM's SHA-1 bank: a verifier that accepted any bank would believe it.
+        var replay = TrustPool.Evidence.Replay.EventLogReplay.Replay(TcgEventLog.Parse(forgedLog));
+        var sha1 = tpm.ReadPcrs(PcrSelection.Single(TpmAlgorithmId.Sha1, Enumerable.Range(0, 10)));
+        foreach (var (index, value) in replay.Pcrs.Bank(TpmAlgorithmId.Sha1))
+        {
+            Assert.Equal(Convert.ToHexStringLower(sha1.Get(TpmAlgorithmId.Sha1, index)), Convert.ToHexStringLower(value));
+        }
+
+        var facts = await FactsOfImportAsync(h, "liar", "uefi");
+
+        Assert.False(facts.ContainsKey("cmdline"), facts.ToJsonString());
+        Assert.False(facts.ContainsKey("kernel"), facts.ToJsonString());
+        Assert.False(facts.ContainsKey("secureBoot"), facts.ToJsonString());
+        Assert.StartsWith("unverified (EventLogBankNotQuoted)", facts["uefiLog"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [SkippableFact]

@@ -26,6 +26,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "{Count} EK CA certificate(s) loaded from {Directory}")]
     public static partial void EkAnchorsLoaded(ILogger logger, int count, string directory);
 
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "{Option} was given on the command line, which every local user can read (ps, /proc/PID/cmdline); use {Instead}")]
+    public static partial void SecretOnCommandLine(ILogger logger, string option, string instead);
+
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "host {Host} enrolled: agent {AgentUrl}, AK {AkName}, EK trust {EkTrust}")]
     public static partial void HostEnrolled(ILogger logger, string host, string agentUrl, string akName, string ekTrust);
 

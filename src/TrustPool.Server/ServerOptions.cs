@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace TrustPool.Server;
 
@@ -68,8 +69,15 @@ public sealed record ServerOptions
     /// <summary>OpenStack Placement endpoint to keep CUSTOM_TRUSTPOOL_* traits in sync on (off when null).</summary>
     public string? OpenStackPlacement { get; init; }
 
-    /// <summary>Token for a Placement running <c>auth_strategy = noauth2</c> (e.g. <c>admin</c>); otherwise Keystone is used.</summary>
+    /// <summary>
+    /// Token for a Placement running <c>auth_strategy = noauth2</c> (e.g. <c>admin</c>); otherwise Keystone is used.
+    /// Prefer <see cref="PlacementNoAuthTokenFile"/> or <c>TRUSTPOOL__Server__PlacementNoAuthToken</c>: a command line
+    /// is readable by every local user.
+    /// </summary>
     public string? PlacementNoAuthToken { get; init; }
+
+    /// <summary>File holding <see cref="PlacementNoAuthToken"/> (first line; mode 0600, owned by the service user).</summary>
+    public string? PlacementNoAuthTokenFile { get; init; }
 
     /// <summary>Keystone v3 URL and password credentials (OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, domains).</summary>
     public string? Keystone { get; init; }
@@ -77,6 +85,9 @@ public sealed record ServerOptions
     public string? OsUsername { get; init; }
 
     public string? OsPassword { get; init; }
+
+    /// <summary>File holding <see cref="OsPassword"/> (first line), instead of <c>OS_PASSWORD</c>.</summary>
+    public string? OsPasswordFile { get; init; }
 
     public string? OsProjectName { get; init; }
 
@@ -100,6 +111,12 @@ public sealed record ServerOptions
     public string SyslogFormat { get; init; } = "rfc5424";
 
     public string? SyslogCaFile { get; init; }
+
+    /// <summary>
+    /// The options whose secret was given on the command line (set by <c>trustpool server</c>): every local user can
+    /// read a process's arguments (<c>ps</c>, <c>/proc/PID/cmdline</c>), so the service warns at start-up. Names only.
+    /// </summary>
+    public IReadOnlyList<string> SecretsOnCommandLine { get; init; } = [];
 
     public bool EkTrustOnFirstUse => string.Equals(EkTrust, "tofu", StringComparison.OrdinalIgnoreCase);
 
@@ -208,9 +225,12 @@ public sealed record ServerOptions
                 errors.Add($"OpenStackPlacement: '{OpenStackPlacement}' is not an http(s) URL");
             }
 
-            if (PlacementNoAuthToken is null && (Keystone is null || OsUsername is null || OsPassword is null || OsProjectName is null))
+            var noAuth = PlacementNoAuthToken is not null || PlacementNoAuthTokenFile is not null;
+            var password = OsPassword is not null || OsPasswordFile is not null;
+            if (!noAuth && (Keystone is null || OsUsername is null || !password || OsProjectName is null))
             {
-                errors.Add("OpenStackPlacement: needs --noauth-token TOKEN, or --keystone URL with --os-username, --os-password and --os-project-name");
+                errors.Add("OpenStackPlacement: needs --noauth-token-file FILE (or --noauth-token TOKEN), or --keystone URL with --os-username, " +
+                           "--os-project-name and the password in OS_PASSWORD or --os-password-file FILE");
             }
 
             if (Keystone is not null && !Uri.TryCreate(Keystone, UriKind.Absolute, out _))
@@ -224,20 +244,121 @@ public sealed record ServerOptions
             }
         }
 
+        CheckSecretFile(nameof(PlacementNoAuthToken), PlacementNoAuthToken, PlacementNoAuthTokenFile, errors);
+        CheckSecretFile(nameof(OsPassword), OsPassword, OsPasswordFile, errors);
         return errors;
     }
 
-    /// <summary>A database string without its password, for messages and logs.</summary>
+    /// <summary>The Placement noauth2 token: the first line of <see cref="PlacementNoAuthTokenFile"/> when set, else <see cref="PlacementNoAuthToken"/>.</summary>
+    public string? ReadPlacementNoAuthToken() => PlacementNoAuthTokenFile is { } f ? ReadSecretFile(f) : PlacementNoAuthToken;
+
+    /// <summary>The Keystone password: the first line of <see cref="OsPasswordFile"/> when set, else <see cref="OsPassword"/>.</summary>
+    public string? ReadOsPassword() => OsPasswordFile is { } f ? ReadSecretFile(f) : OsPassword;
+
+    /// <summary>A secret file holds at most this many bytes (a token or a password, not a key store).</summary>
+    public const int MaxSecretFileBytes = 4096;
+
+    private static void CheckSecretFile(string key, string? value, string? file, List<string> errors)
+    {
+        if (file is null)
+        {
+            return;
+        }
+
+        if (value is not null)
+        {
+            errors.Add($"{key}File: give {key} either inline or as a file, not both");
+        }
+
+        try
+        {
+            _ = ReadSecretFile(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            // The message names the file and the problem, never the content.
+            errors.Add($"{key}File: {e.Message}");
+        }
+    }
+
+    /// <summary>The first line of a secret file, without its line end; refuses an empty or oversized file.</summary>
+    private static string ReadSecretFile(string file)
+    {
+        var info = new FileInfo(file);
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException($"'{file}' does not exist", file);
+        }
+
+        if (info.Length > MaxSecretFileBytes)
+        {
+            throw new InvalidDataException($"'{file}' is larger than {MaxSecretFileBytes} bytes");
+        }
+
+        var text = File.ReadAllText(file);
+        var line = text.Split('\n', 2)[0].TrimEnd('\r');
+        if (line.Trim().Length == 0)
+        {
+            throw new InvalidDataException($"'{file}' is empty (the secret is its first line)");
+        }
+
+        return line;
+    }
+
+    /// <summary>
+    /// A database string without its secrets, for messages and logs. A PostgreSQL connection string is parsed as
+    /// Npgsql parses it (so <c>Password</c>, <c>PWD</c>, <c>PSW</c>, any case, spaces, quotes all count) and written
+    /// back with the password and SSL key password replaced by <c>***</c>; a string that does not parse is not shown
+    /// at all, since nobody can tell which part of it is the password.
+    /// </summary>
     public static string Redact(string database)
     {
-        var i = database.IndexOf("Password=", StringComparison.OrdinalIgnoreCase);
-        if (i < 0)
+        ArgumentNullException.ThrowIfNull(database);
+        if (database.StartsWith("sqlite:", StringComparison.Ordinal))
         {
             return database;
         }
 
-        var end = database.IndexOf(';', i);
-        return database[..(i + 9)] + "***" + (end < 0 ? "" : database[end..]);
+        var prefix = database.StartsWith("postgres:", StringComparison.Ordinal) ? "postgres:" : "";
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(database[prefix.Length..]);
+            if (builder.Password is not null)
+            {
+                builder.Password = "***";
+            }
+
+            if (builder.SslPassword is not null)
+            {
+                builder.SslPassword = "***";
+            }
+
+            return prefix + builder.ConnectionString;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            return prefix + "(connection string not shown: it does not parse)";
+        }
+    }
+
+    /// <summary>True when <paramref name="database"/> is a PostgreSQL connection string carrying a password (or one that does not parse).</summary>
+    public static bool HasPassword(string database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        if (!database.StartsWith("postgres:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(database["postgres:".Length..]);
+            return builder.Password is not null || builder.SslPassword is not null;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Reads the <c>Server</c> section; values that do not parse are added to <paramref name="errors"/>.</summary>
@@ -267,9 +388,11 @@ public sealed record ServerOptions
             SyslogFormat = s[nameof(SyslogFormat)] ?? o.SyslogFormat,
             SyslogCaFile = s[nameof(SyslogCaFile)] ?? o.SyslogCaFile,
             PlacementNoAuthToken = s[nameof(PlacementNoAuthToken)] ?? o.PlacementNoAuthToken,
+            PlacementNoAuthTokenFile = s[nameof(PlacementNoAuthTokenFile)] ?? o.PlacementNoAuthTokenFile,
             Keystone = s[nameof(Keystone)] ?? o.Keystone,
             OsUsername = s[nameof(OsUsername)] ?? o.OsUsername,
             OsPassword = s[nameof(OsPassword)] ?? o.OsPassword,
+            OsPasswordFile = s[nameof(OsPasswordFile)] ?? o.OsPasswordFile,
             OsProjectName = s[nameof(OsProjectName)] ?? o.OsProjectName,
             OsUserDomainName = s[nameof(OsUserDomainName)] ?? o.OsUserDomainName,
             OsProjectDomainName = s[nameof(OsProjectDomainName)] ?? o.OsProjectDomainName,

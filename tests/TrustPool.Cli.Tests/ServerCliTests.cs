@@ -141,6 +141,45 @@ public sealed class ServerCliTests
         Assert.Equal(0, await server.StopAsync());
     }
 
+    [Fact]
+    public async Task Server_NoAuthTokenOnCommandLine_WarnsWithoutTheSecret_TokenFileUsedSilently()
+    {
+        const string secret = "tok-3f1e9c-not-for-ps";
+        var missing = Cli.Run("server", "--data", Path.Combine(_dir, "missing"), "--ek-trust", "tofu", "--urls", "https://127.0.0.1:1",
+            "--openstack-placement", "http://127.0.0.1:9/", "--noauth-token-file", Path.Combine(_dir, "no-such-token"));
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.Contains("PlacementNoAuthTokenFile: ", missing.StdErr, StringComparison.Ordinal);
+
+        // PostgreSQL on port 1 is not there: the server stops at the database, after the warnings; the password shows nowhere.
+        var database = Cli.Run("server", "--data", Path.Combine(_dir, "pg"), "--ek-trust", "tofu", "--urls", "https://127.0.0.1:1",
+            "--database", "postgres:Host=127.0.0.1;Port=1;Username=tp;PWD=" + secret + ";Timeout=3");
+        Assert.NotEqual(0, database.ExitCode);
+        Assert.Contains("--database was given on the command line", database.StdOut + database.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, database.StdOut + database.StdErr, StringComparison.Ordinal);
+
+        var tokenFile = Path.Combine(_dir, "token");
+        await File.WriteAllTextAsync(tokenFile, secret + "\n");
+        var port = FreePort();
+        await using (var server = StartServer(Path.Combine(_dir, "inline"), port, "--ek-trust", "tofu", "--openstack-placement", "http://127.0.0.1:9/",
+                         "--noauth-token", secret))
+        {
+            var stdout = await server.WaitForLineAsync("admin token ");
+            Assert.Contains("--noauth-token was given on the command line", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, stdout, StringComparison.Ordinal);
+            Assert.Equal(0, await server.StopAsync());
+        }
+
+        port = FreePort();
+        await using (var server = StartServer(Path.Combine(_dir, "file"), port, "--ek-trust", "tofu", "--openstack-placement", "http://127.0.0.1:9/",
+                         "--noauth-token-file", tokenFile))
+        {
+            var stdout = await server.WaitForLineAsync("admin token ");
+            Assert.DoesNotContain("given on the command line", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, stdout, StringComparison.Ordinal);
+            Assert.Equal(0, await server.StopAsync());
+        }
+    }
+
     private static string Fingerprint(string pem)
     {
         using var cert = X509Certificate2.CreateFromPem(File.ReadAllText(pem));

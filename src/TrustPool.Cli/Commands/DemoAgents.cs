@@ -128,7 +128,10 @@ internal sealed class DemoAgents : IAsyncDisposable
         File.WriteAllBytes(logFile, builder.ToArray());
     }
 
-    /// <summary>TCG EK Credential Profile: the EK certificate in NV 0x01C00002, certifying the RSA EK's public key.</summary>
+    /// <summary>
+    /// TCG EK Credential Profile: the EK certificate in NV 0x01C00002, certifying the RSA EK's public key (key usage
+    /// keyEncipherment, extended key usage tcg-kp-EKCertificate, not a CA).
+    /// </summary>
     private static void WriteEkCertificate(SoftwareTpm tpm, X509Certificate2 ca, ECDsa caKey, string host)
     {
         var ek = tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
@@ -136,7 +139,11 @@ internal sealed class DemoAgents : IAsyncDisposable
         using var rsa = RSA.Create();
         rsa.ImportParameters(new RSAParameters { Modulus = ek.Public.Rsa!.Modulus, Exponent = [1, 0, 1] });
         var request = new CertificateRequest($"CN=TrustPool demo EK {host}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+
+        // TCG EK Credential Profile 2.x, 3.2, as swtpm's own EK certificates: the service refuses anything else.
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("2.23.133.8.1")], false));
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
         using var cert = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), serial);

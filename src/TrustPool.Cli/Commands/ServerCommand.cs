@@ -23,10 +23,12 @@ internal static class ServerCommand
         var validity = new Option<int?>("--report-validity") { Description = $"Seconds a trust report stays valid (default {ServerDefaults.ReportValiditySeconds})" };
         var timeout = new Option<int?>("--timeout") { Description = $"Per-request timeout towards agents in seconds (default {ServerDefaults.RequestTimeoutSeconds})" };
         var placement = new Option<string>("--openstack-placement") { Description = "OpenStack Placement URL: keep CUSTOM_TRUSTPOOL_* traits in sync on its resource providers" };
-        var noauth = new Option<string>("--noauth-token") { Description = "Token for a Placement with auth_strategy = noauth2 (e.g. admin)" };
+        var noauth = new Option<string>("--noauth-token") { Description = "Token for a Placement with auth_strategy = noauth2 (e.g. admin); visible in ps, prefer --noauth-token-file" };
+        var noauthFile = new Option<string>("--noauth-token-file") { Description = "File whose first line is the Placement noauth2 token (or TRUSTPOOL__Server__PlacementNoAuthToken)" };
+        var osPasswordFile = new Option<string>("--os-password-file") { Description = "File whose first line is the Keystone password (instead of OS_PASSWORD)" };
         var keystone = new Option<string>("--keystone") { Description = "Keystone v3 URL (or OS_AUTH_URL); credentials from --os-* or OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME" };
         var osUser = new Option<string>("--os-username") { Description = "Keystone user (or OS_USERNAME)" };
-        var osProject = new Option<string>("--os-project-name") { Description = "Keystone project (or OS_PROJECT_NAME); the password only from OS_PASSWORD" };
+        var osProject = new Option<string>("--os-project-name") { Description = "Keystone project (or OS_PROJECT_NAME); the password from OS_PASSWORD or --os-password-file, never the command line" };
         var syslog = new Option<string>("--syslog") { Description = "SIEM export: tcp://HOST:PORT of a syslog receiver" };
         var syslogTls = new Option<bool>("--syslog-tls") { Description = "Syslog over TLS (RFC 5425)" };
         var syslogFormat = new Option<string>("--syslog-format") { Description = "rfc5424 (default) or cef" };
@@ -34,7 +36,7 @@ internal static class ServerCommand
         var cmd = new Command("server", "Run the attestation service: enrollment, baselines, pools, continuous attestation, signed trust reports.")
         {
             syslog, syslogTls, syslogFormat, syslogCa,
-            data, database, urls, ekCaDir, ekTrust, interval, concurrency, validity, timeout, placement, noauth, keystone, osUser, osProject,
+            data, database, urls, ekCaDir, ekTrust, interval, concurrency, validity, timeout, placement, noauth, noauthFile, keystone, osUser, osProject, osPasswordFile,
         };
         cmd.SetAction(p =>
         {
@@ -62,19 +64,34 @@ internal static class ServerCommand
             Set(nameof(ServerOptions.SyslogFormat), p.GetValue(syslogFormat));
             Set(nameof(ServerOptions.SyslogCaFile), p.GetValue(syslogCa));
             Set(nameof(ServerOptions.PlacementNoAuthToken), p.GetValue(noauth));
+            Set(nameof(ServerOptions.PlacementNoAuthTokenFile), p.GetValue(noauthFile));
+            Set(nameof(ServerOptions.OsPasswordFile), p.GetValue(osPasswordFile));
+
+            // Secrets on the command line still work (a noauth2 token is a lab's "admin"), but the service warns.
+            var secretsOnCommandLine = new List<string>();
+            if (p.GetValue(noauth) is not null)
+            {
+                secretsOnCommandLine.Add("--noauth-token");
+            }
+
+            if (p.GetValue(database) is { } db && ServerOptions.HasPassword(db))
+            {
+                secretsOnCommandLine.Add("--database");
+            }
+
             // The usual OpenStack client variables, so an admin-openrc works as is; the password never on the command line.
             Set(nameof(ServerOptions.Keystone), p.GetValue(keystone) ?? Environment.GetEnvironmentVariable("OS_AUTH_URL"));
             Set(nameof(ServerOptions.OsUsername), p.GetValue(osUser) ?? Environment.GetEnvironmentVariable("OS_USERNAME"));
-            Set(nameof(ServerOptions.OsPassword), Environment.GetEnvironmentVariable("OS_PASSWORD"));
+            Set(nameof(ServerOptions.OsPassword), p.GetValue(osPasswordFile) is null ? Environment.GetEnvironmentVariable("OS_PASSWORD") : null);
             Set(nameof(ServerOptions.OsProjectName), p.GetValue(osProject) ?? Environment.GetEnvironmentVariable("OS_PROJECT_NAME"));
             Set(nameof(ServerOptions.OsUserDomainName), Environment.GetEnvironmentVariable("OS_USER_DOMAIN_NAME"));
             Set(nameof(ServerOptions.OsProjectDomainName), Environment.GetEnvironmentVariable("OS_PROJECT_DOMAIN_NAME"));
-            return Run(overrides);
+            return Run(overrides, secretsOnCommandLine);
         });
         return cmd;
     }
 
-    private static int Run(Dictionary<string, string?> overrides)
+    private static int Run(Dictionary<string, string?> overrides, IReadOnlyList<string> secretsOnCommandLine)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
@@ -82,7 +99,7 @@ internal static class ServerCommand
             .AddInMemoryCollection(overrides)
             .Build();
         var errors = new List<string>();
-        var options = ServerOptions.FromConfiguration(configuration, errors);
+        var options = ServerOptions.FromConfiguration(configuration, errors) with { SecretsOnCommandLine = secretsOnCommandLine };
         errors.AddRange(options.Validate());
         if (errors.Count > 0)
         {

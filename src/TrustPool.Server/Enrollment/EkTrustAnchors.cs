@@ -59,8 +59,9 @@ public sealed class EkTrustAnchors : IDisposable
     }
 
     /// <summary>
-    /// Checks that <paramref name="certificateDer"/> chains to a configured root and certifies exactly
-    /// <paramref name="ek"/>'s public key. Returns null when it does, else why not.
+    /// Checks that <paramref name="certificateDer"/> certifies exactly <paramref name="ek"/>'s public key, meets the
+    /// TCG EK Credential Profile (<see cref="EkCertificateProfile"/>) and chains to a configured root. Returns null
+    /// when it does, else why not.
     /// </summary>
     public string? Validate(byte[] certificateDer, TpmtPublic ek, DateTimeOffset now)
     {
@@ -79,6 +80,20 @@ public sealed class EkTrustAnchors : IDisposable
             if (!KeyMatches(cert, ek))
             {
                 return "the EK certificate certifies a different key than the TPM's EK";
+            }
+
+            // Before the chain: the leaf's unrecognised critical extensions are refused here, which is what makes
+            // ignoring HasNotSupportedCriticalExtension on the leaf below safe.
+            try
+            {
+                if (EkCertificateProfile.Check(cert, ek) is { } notEk)
+                {
+                    return notEk;
+                }
+            }
+            catch (CryptographicException e)
+            {
+                return $"an extension of the EK certificate does not decode: {e.Message}";
             }
 
             if (_roots.Count == 0)
@@ -100,7 +115,8 @@ public sealed class EkTrustAnchors : IDisposable
 
             // TCG EK Credential Profile 2.0, 3.2.9: the subjectAltName (TPM manufacturer/model/version as a
             // directoryName) is critical when the subject is empty, and platform libraries do not know it. That
-            // one status on the leaf is not a trust problem; every other status is.
+            // one status on the leaf is not a trust problem (EkCertificateProfile already refused any critical
+            // extension other than the ones it knows); every other status is.
             var problems = chain.ChainElements
                 .SelectMany((e, i) => e.ChainElementStatus.Where(s => !(i == 0 && s.Status == X509ChainStatusFlags.HasNotSupportedCriticalExtension))
                     .Select(s => s.Status))

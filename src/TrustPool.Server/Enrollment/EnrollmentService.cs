@@ -121,6 +121,23 @@ public sealed partial class EnrollmentService
                 ((ak.ObjectAttributes & TpmObjectAttributes.Decrypt) != 0 ? " and is a decryption key" : ""));
         }
 
+        // Weak algorithms (SHA-1 names or schemes, short keys) and certificates that are not EK certificates are
+        // refused before any Name is computed or credential made from them.
+        if (KeyStrength.WeakAk(ak) is { } weakAk)
+        {
+            throw Refused("ak-weak", weakAk);
+        }
+
+        if (KeyStrength.WeakEk(ek) is { } weakEk)
+        {
+            throw Refused("ek-weak", weakEk);
+        }
+
+        if (!_options.EkTrustOnFirstUse && identity.EkCertificate is { } ekCertificate && EkCertificateProfile.Check(ekCertificate, ek) is { } notEk)
+        {
+            throw Refused("ek-certificate-profile", notEk);
+        }
+
         if (!ak.Name.AsSpan().SequenceEqual(identity.AkName))
         {
             throw Refused("ak-name", "the agent's akName is not the name of its akPublic");

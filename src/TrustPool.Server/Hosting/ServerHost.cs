@@ -123,6 +123,11 @@ public sealed class ServerHost : IAsyncDisposable
                 File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
+            foreach (var option in options.SecretsOnCommandLine)
+            {
+                ServerLog.SecretOnCommandLine(logger, option, SecretAlternatives(option));
+            }
+
             var store = await TrustStore.OpenAsync(options.Database, data, cancellationToken);
             asyncOwned.Add(store);
             ServerLog.DatabaseOpened(logger, store.Provider, ServerOptions.Redact(options.Database));
@@ -199,13 +204,14 @@ public sealed class ServerHost : IAsyncDisposable
             if (options.OpenStackPlacement is not null)
             {
                 Func<CancellationToken, Task<string>> token;
-                if (options.PlacementNoAuthToken is { } noauth)
+                // Secrets are read here, once, from the file or the value; never logged.
+                if (options.ReadPlacementNoAuthToken() is { } noauth)
                 {
                     token = _ => Task.FromResult(noauth);
                 }
                 else
                 {
-                    var keystone = new OpenStack.KeystoneToken(new OpenStack.KeystoneCredentials(new Uri(options.Keystone!), options.OsUsername!, options.OsPassword!,
+                    var keystone = new OpenStack.KeystoneToken(new OpenStack.KeystoneCredentials(new Uri(options.Keystone!), options.OsUsername!, options.ReadOsPassword()!,
                         options.OsProjectName!, options.OsUserDomainName, options.OsProjectDomainName), time);
                     owned.Add(keystone);
                     token = keystone.GetAsync;
@@ -420,6 +426,14 @@ public sealed class ServerHost : IAsyncDisposable
 
         File.Move(tmp, path, overwrite: true);
     }
+
+    /// <summary>Where a secret given on the command line should come from instead (ServerOptions, SERVICE.md).</summary>
+    private static string SecretAlternatives(string option) => option switch
+    {
+        "--noauth-token" => "--noauth-token-file FILE or TRUSTPOOL__Server__PlacementNoAuthToken",
+        "--database" => "TRUSTPOOL__Server__Database, or PGPASSWORD / a passfile (Passfile=, PGPASSFILE, ~/.pgpass) without Password= in the string",
+        _ => "a file or an environment variable",
+    };
 
     public async ValueTask DisposeAsync()
     {

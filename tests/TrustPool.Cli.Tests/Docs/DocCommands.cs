@@ -65,7 +65,7 @@ public static class DocCommands
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> ParseOnly = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["trustpool server --data /var/lib/trustpool --urls https://0.0.0.0:8443 --ek-ca-dir /etc/trustpool/ek-ca --database \"postgres:Host=db1.example;Port=5432;Database=trustpool;Username=trustpool;Password=$PGPASSWORD;SSL Mode=VerifyFull\""] =
+        ["trustpool server --data /var/lib/trustpool --urls https://0.0.0.0:8443 --ek-ca-dir /etc/trustpool/ek-ca --database \"postgres:Host=db1.example;Port=5432;Database=trustpool;Username=trustpool;SSL Mode=VerifyFull\""] =
             "needs a PostgreSQL server; only scripts/test.sh starts one, for the storage tests (the same service code on PostgreSQL is tested there)",
     };
 

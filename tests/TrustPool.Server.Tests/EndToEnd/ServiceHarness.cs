@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -140,7 +141,7 @@ public sealed class ServiceHarness : IAsyncDisposable
         {
             using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             using var otherCa = ekCertificate == EkCertificate.UnknownVendor ? SelfSignedCa("CN=Unknown TPM vendor CA", otherKey) : null;
-            WriteEkCertificate(tpm, otherCa ?? _vendorCa, otherCa is null ? _vendorKey : otherKey);
+            WriteEkCertificate(tpm, otherCa ?? _vendorCa, otherCa is null ? _vendorKey : otherKey, ekCertificate);
         }
 
         var log = Path.Combine(Dir.FullName, name + ".binary_bios_measurements");
@@ -238,21 +239,60 @@ public sealed class ServiceHarness : IAsyncDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
     }
 
-    /// <summary>TCG EK Credential Profile: the EK certificate in NV 0x01C00002, certifying the RSA EK's public key.</summary>
-    private static void WriteEkCertificate(SoftwareTpm tpm, X509Certificate2 ca, ECDsa caKey)
+    /// <summary>
+    /// TCG EK Credential Profile 2.x, 3.2: the EK certificate in NV 0x01C00002, certifying the RSA EK's public key,
+    /// with what swtpm's and Infineon's carry: critical keyUsage keyEncipherment, critical basicConstraints CA=false,
+    /// extKeyUsage tcg-kp-EKCertificate and a critical subjectAltName naming the TPM. <paramref name="kind"/> can
+    /// break one rule for the tests that must see it refused.
+    /// </summary>
+    private static void WriteEkCertificate(SoftwareTpm tpm, X509Certificate2 ca, ECDsa caKey, EkCertificate kind)
     {
         var ek = tpm.CreateEk(TpmKeyAlgorithm.Rsa2048);
         tpm.FlushContext(ek.Handle);
         using var rsa = RSA.Create();
         rsa.ImportParameters(new RSAParameters { Modulus = ek.Public.Rsa!.Modulus, Exponent = [1, 0, 1] });
         var request = new CertificateRequest("CN=TrustPool test EK", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        foreach (var ext in EkCertificateExtensions(kind))
+        {
+            request.CertificateExtensions.Add(ext);
+        }
+
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
         using var cert = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5), serial);
         var der = cert.RawData;
         tpm.NvDefineSpace(TpmHandle.EkCertificateRsaNvIndex, (ushort)der.Length, TpmNvAttributes.PpWrite | TpmNvAttributes.OwnerWrite);
         tpm.NvWrite(TpmHandle.EkCertificateRsaNvIndex, der);
+    }
+
+    /// <summary>The extensions of a profile-conformant RSA EK certificate (or one broken as <paramref name="kind"/> says).</summary>
+    public static IEnumerable<X509Extension> EkCertificateExtensions(EkCertificate kind = EkCertificate.TrustedVendor)
+    {
+        yield return new X509BasicConstraintsExtension(false, false, 0, true);
+        yield return new X509KeyUsageExtension(kind == EkCertificate.WrongKeyUsage ? X509KeyUsageFlags.DigitalSignature : X509KeyUsageFlags.KeyEncipherment, true);
+        yield return new X509EnhancedKeyUsageExtension([new Oid("2.23.133.8.1")], false);
+
+        // subjectAltName directoryName { tcg-at-tpmManufacturer "id:54504D00", tcg-at-tpmModel, tcg-at-tpmVersion },
+        // critical as the profile asks when the subject is empty (swtpm and Infineon mark it critical anyway).
+        var tpmName = new X500DistinguishedNameBuilder();
+        tpmName.Add("2.23.133.2.1", "id:54504D00", UniversalTagNumber.UTF8String);
+        tpmName.Add("2.23.133.2.2", "TrustPool SoftwareTpm", UniversalTagNumber.UTF8String);
+        tpmName.Add("2.23.133.2.3", "id:00010000", UniversalTagNumber.UTF8String);
+        var san = new AsnWriter(AsnEncodingRules.DER);
+        using (san.PushSequence())
+        {
+            using (san.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 4, isConstructed: true)))
+            {
+                san.WriteEncodedValue(tpmName.Build().RawData);
+            }
+        }
+
+        yield return new X509Extension("2.5.29.17", san.Encode(), true);
+        if (kind == EkCertificate.UnknownCriticalExtension)
+        {
+            // A private OID no EK profile defines, marked critical: RFC 5280, 4.2 says refuse.
+            yield return new X509Extension("1.3.6.1.4.1.55555.1.1", [0x05, 0x00], true);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -287,4 +327,10 @@ public enum EkCertificate
     TrustedVendor,
     UnknownVendor,
     None,
+
+    /// <summary>From the trusted vendor CA, but its key usage is digitalSignature instead of keyEncipherment.</summary>
+    WrongKeyUsage,
+
+    /// <summary>From the trusted vendor CA, with an extra critical extension no EK profile defines.</summary>
+    UnknownCriticalExtension,
 }

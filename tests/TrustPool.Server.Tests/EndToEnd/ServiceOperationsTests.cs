@@ -178,6 +178,11 @@ public sealed class ServiceOperationsTests
         using var rsa = RSA.Create();
         rsa.ImportParameters(new RSAParameters { Modulus = ek.Public.Rsa!.Modulus, Exponent = [1, 0, 1] });
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Rekeyed EK", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        foreach (var ext in ServiceHarness.EkCertificateExtensions())
+        {
+            request.CertificateExtensions.Add(ext);
+        }
+
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
         using var cert = request.Create(ca.SubjectName, System.Security.Cryptography.X509Certificates.X509SignatureGenerator.CreateForECDsa(caKey),

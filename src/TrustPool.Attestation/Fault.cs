@@ -101,6 +101,9 @@ public static class FaultCodes
     public const string NonceExpired = "NonceExpired";
     public const string ReEnrollmentRequired = "ReEnrollmentRequired";
 
+    /// <summary>Unknown: the host's enrolled AK is one enrollment now refuses (SHA-1 name or scheme, no scheme, short key): enroll it again.</summary>
+    public const string AkWeak = "AkWeak";
+
     // Identity (issue 13: one TPM is one host; a report belongs to one enrollment).
     /// <summary>
     /// The quote did not verify with the enrolled AK and the agent now presents other TPM keys than the host enrolled

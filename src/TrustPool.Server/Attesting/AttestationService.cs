@@ -40,7 +40,7 @@ public sealed class AttestationService : IDisposable
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, (string AkName, AttestationKey Key)> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string AkName, AttestationKey Key, string? Weak)> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TrustLevel> _lastTrust = new(StringComparer.Ordinal);
 
     /// <summary>The audit log a re-enrollment requirement is recorded in.</summary>
@@ -79,6 +79,14 @@ public sealed class AttestationService : IDisposable
         if (host.State != HostStates.Enrolled)
         {
             var r = Evaluator.Unknown(context, new Fault(FaultCodes.ReEnrollmentRequired, $"host '{host.Name}' must be enrolled again: its TPM keys changed"), _time.GetUtcNow(), _options.ReportValidity);
+            return await RecordAsync(host, r, null, started, ct);
+        }
+
+        if (KeyOf(host).Weak is { } weak)
+        {
+            // Enrolled before enrollment refused weak AKs: a SHA-1 name or scheme (or none) does not bind its quotes well enough.
+            var r = Evaluator.Unknown(context, new Fault(FaultCodes.AkWeak, $"host '{host.Name}' must be enrolled again with a stronger AK: {weak}"),
+                _time.GetUtcNow(), _options.ReportValidity);
             return await RecordAsync(host, r, null, started, ct);
         }
 
@@ -137,6 +145,11 @@ public sealed class AttestationService : IDisposable
         if (host.State != HostStates.Enrolled)
         {
             throw new ApiException(409, "re-enrollment-required", $"host '{hostName}' must be enrolled again before its evidence can be used");
+        }
+
+        if (KeyOf(host).Weak is { } weak)
+        {
+            throw new ApiException(409, "re-enrollment-required", $"host '{hostName}' must be enrolled again with a stronger AK before its evidence can be used: {weak}");
         }
 
         var nonce = _nonces.Issue(host.Name);
@@ -304,17 +317,22 @@ public sealed class AttestationService : IDisposable
         return new AttestationOutcome(report, record, null);
     }
 
-    private AttestationKey Key(HostRecord host)
+    private AttestationKey Key(HostRecord host) => KeyOf(host).Key;
+
+    /// <summary>The enrolled AK, imported once per AK name, and why it is too weak to be believed (null when it is not).</summary>
+    private (AttestationKey Key, string? Weak) KeyOf(HostRecord host)
     {
         var akName = Convert.ToHexString(host.AkName);
         if (_keys.TryGetValue(host.Name, out var k) && k.AkName == akName)
         {
-            return k.Key;
+            return (k.Key, k.Weak);
         }
 
-        var key = AttestationKey.FromPublic(TpmtPublic.ParseTpm2b(host.AkPublic));
-        _keys[host.Name] = (akName, key);
-        return key;
+        var pub = TpmtPublic.ParseTpm2b(host.AkPublic);
+        var key = AttestationKey.FromPublic(pub);
+        var weak = KeyStrength.WeakAk(pub);
+        _keys[host.Name] = (akName, key, weak);
+        return (key, weak);
     }
 
     public static HostContext Context(HostRecord host) =>

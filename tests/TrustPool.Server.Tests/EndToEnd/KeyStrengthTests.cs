@@ -156,4 +156,39 @@ public sealed class KeyStrengthTests
         var host = h.AddSwtpmHost("swtpm", corpus);
         await h.EnrollAsync(host);
     }
+    /// <summary>
+    /// A host enrolled by a release that did not check AK strength keeps its row: the same key under a SHA-1 name is
+    /// what such a row looks like. Its quotes still verify with that key, but the service no longer believes them.
+    /// </summary>
+    [SkippableFact]
+    public async Task HostEnrolledWithWeakAkBeforeTheCheck_Attestation_UnknownAkWeak()
+    {
+        await using var h = await ServiceHarness.StartAsync(Provider);
+        var host = h.AddSoftwareHost("legacy", s_golden);
+        await h.EnrollAsync(host);
+        await AttestationServiceTests.ImportGoldenPoolAsync(h, "legacy");
+        Assert.Equal("trusted", (await h.AttestAsync("legacy"))["trust"]!.GetValue<string>());
+
+        var store = h.Server.Context.Store;
+        var record = (await store.GetHostAsync("legacy"))!;
+        var ak = TpmtPublic.ParseTpm2b(record.AkPublic);
+        var weak = new TpmtPublic(ak.Type, TpmAlgorithmId.Sha1, ak.ObjectAttributes, ak.AuthPolicy, ak.Rsa, ak.Ecc);
+        await using (var tx = await store.BeginAsync())
+        {
+            await tx.UpdateHostAsync(record with { AkPublic = weak.ToTpm2b(), AkName = weak.Name });
+            await tx.CommitAsync();
+        }
+
+        h.Server.Context.Attestations.Forget("legacy");
+        var report = await h.AttestAsync("legacy");
+        Assert.Equal("unknown", report["trust"]!.GetValue<string>());
+        var fault = report["faults"]!.AsArray().Single(f => f!["code"]!.GetValue<string>() == "AkWeak");
+        Assert.Contains("nameAlg sha1", fault!["message"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        var (status, problem) = await h.SendAsync(HttpMethod.Post, "/v1/baselines/import", new JsonObject
+        {
+            ["fromHost"] = "legacy", ["kinds"] = new JsonArray("platform"), ["name"] = "from-legacy",
+        });
+        Assert.True(status == HttpStatusCode.Conflict, $"{(int)status} {problem?.ToJsonString()}");
+        Assert.Equal("urn:trustpool:service:re-enrollment-required", problem!["type"]!.GetValue<string>());
+    }
 }

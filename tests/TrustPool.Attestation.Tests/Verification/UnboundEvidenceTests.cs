@@ -63,9 +63,21 @@ public class UnboundEvidenceTests
     private static Baseline Software(VerifiedEvidence reference) =>
         BaselineBuilder.FromEvidence("sw", BaselineKind.Software, reference, "host-a", s_noTags, BaselineTemplate.UefiMeasuredBoot, s_now);
 
-    private static TrustReport Judge(VerifiedEvidence evidence, Baseline software) =>
-        Evaluator.Evaluate(new HostContext("host-b", "tofu", s_noTags), evidence, [new Pool("sw", new PoolRequirement { Software = ["sw"] })],
-            n => n == software.Name ? software : null, s_now, TimeSpan.FromMinutes(5));
+    /// <summary>
+    /// Judges against a pool of the software baseline and an os baseline of the host's own verified PCR 8-9 (a pool
+    /// must measure what booted; that rule passes here, so the verdict is the software rule's).
+    /// </summary>
+    private static TrustReport Judge(VerifiedEvidence evidence, Baseline software)
+    {
+        var os = new Baseline
+        {
+            Name = "os",
+            Kind = BaselineKind.Os,
+            Pcrs = [.. new[] { 8, 9 }.Select(i => new ExpectedPcr("sha256", i, Hex.Lower(evidence.Pcrs!.Get(TpmAlgorithmId.Sha256, i))))],
+        };
+        return Evaluator.Evaluate(new HostContext("host-b", "tofu", s_noTags), evidence, [new Pool("sw", new PoolRequirement { Os = ["os"], Software = ["sw"] })],
+            n => n == software.Name ? software : n == os.Name ? os : null, s_now, TimeSpan.FromMinutes(5));
+    }
 
     private static IEnumerable<Fault> RuleFaults(TrustReport r) => r.Pools.SelectMany(p => p.Rules).SelectMany(x => x.Faults);
 
@@ -172,12 +184,13 @@ public class UnboundEvidenceTests
     [Fact]
     public void Evaluate_BootAggregateNotProvableButListedByValue_Trusted()
     {
-        // A software-only pool quotes PCR 10 alone: the aggregate is then judged like a file, by the baseline's digest.
+        // A pool of an os baseline (PCR 8-9) and software quotes PCR 8-10: without PCR 0-7 the aggregate cannot be proven
+        // and is judged like a file, by the baseline's digest.
         using var a = new SimulatedHost(s_golden, "host-a");
         using var b = new SimulatedHost(s_golden, "host-b");
         BootAggregate(a);
         BootAggregate(b);
-        var pcr10 = PcrSelection.Single(TpmAlgorithmId.Sha256, [10]);
+        var pcr10 = PcrSelection.Single(TpmAlgorithmId.Sha256, [8, 9, 10]);
 
         var report = Judge(b.Verified(pcr10), Software(a.Verified()));
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -23,28 +22,11 @@ public sealed class EvidenceForgeryTests
 {
     private static readonly SimulatedBoot s_golden = new();
 
-    /// <summary>One binary IMA record: the template name the host claims, and the template data the hash covers.</summary>
-    private sealed record ImaRecord(string Template, byte[] Data);
-
-    private static byte[] Le32(int v)
-    {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, (uint)v);
-        return b;
-    }
-
-    private static byte[] TemplateData(params byte[][] fields) => [.. fields.SelectMany(f => (byte[])[.. Le32(f.Length), .. f])];
-
-    private static byte[] DigestField(byte[] digest) => [.. "sha256:\0"u8, .. digest];
-
-    private static byte[] NameField(string path) => Encoding.UTF8.GetBytes(path + "\0");
-
     /// <summary>A file the kernel measured with the ima-sig template (d-ng, n-ng, sig), relabelled as <paramref name="template"/>.</summary>
     private static ImaRecord SigEntry(string path, string contents, byte[] signature, string template = "ima-sig") =>
-        new(template, TemplateData(DigestField(SHA256.HashData(Encoding.UTF8.GetBytes(contents))), NameField(path), signature));
+        ImaRecord.Ng("ima-sig", path, SHA256.HashData(Encoding.UTF8.GetBytes(contents)), signature) with { Template = template };
 
-    private static ImaRecord NgEntry(string path, string contents) =>
-        new("ima-ng", TemplateData(DigestField(SHA256.HashData(Encoding.UTF8.GetBytes(contents))), NameField(path)));
+    private static ImaRecord NgEntry(string path, string contents) => ImaRecord.Ng("ima-ng", path, SHA256.HashData(Encoding.UTF8.GetBytes(contents)));
 
     /// <summary>
     /// A tofu host whose agent serves a generated UEFI log and a binary IMA list: boot_aggregate over its sha256 PCR 0-9
@@ -63,16 +45,14 @@ public sealed class EvidenceForgeryTests
         File.WriteAllBytes(uefi, builder.ToArray());
         var boot = tpm.ReadPcrs(PcrSelection.Single(TpmAlgorithmId.Sha256, Enumerable.Range(0, 10)));
         var aggregate = ImaBootAggregate.Compute(TpmAlgorithmId.Sha256, boot.Bank(TpmAlgorithmId.Sha256).ToDictionary(kv => kv.Key, kv => kv.Value), 9);
-        var list = new MemoryStream();
-        foreach (var r in (ImaRecord[])[new ImaRecord("ima-sig", TemplateData(DigestField(aggregate), NameField("boot_aggregate"), [])), .. entries])
+        ImaRecord[] records = [ImaRecord.Ng("ima-sig", "boot_aggregate", aggregate, []), .. entries];
+        foreach (var r in records)
         {
-            var name8 = Encoding.ASCII.GetBytes(r.Template);
-            list.Write([.. Le32(10), .. SHA1.HashData(r.Data), .. Le32(name8.Length), .. name8, .. Le32(r.Data.Length), .. r.Data]);
-            tpm.ExtendPcr(10, [new TpmtHa(TpmAlgorithmId.Sha1, SHA1.HashData(r.Data)), new TpmtHa(TpmAlgorithmId.Sha256, SHA256.HashData(r.Data))]);
+            tpm.ExtendPcr(10, [new TpmtHa(TpmAlgorithmId.Sha1, r.TemplateHash), new TpmtHa(TpmAlgorithmId.Sha256, SHA256.HashData(r.Data))]);
         }
 
         var ima = Path.Combine(h.Dir.FullName, name + ".binary_runtime_measurements");
-        File.WriteAllBytes(ima, list.ToArray());
+        File.WriteAllBytes(ima, ImaRecord.WriteBinary(records));
         var pathBase = $"/agents/{name}/";
         h.Agents.AddAgent(pathBase, tpm, name, new AgentOptions { UefiLog = uefi, ImaLog = ima, DataDirectory = Path.Combine(h.Dir.FullName, "agents") });
         var host = new TestHost { Name = name, AgentUrl = new Uri(h.Agents.Addresses[0], pathBase), Tpm = tpm, LogFile = uefi, Fingerprint = h.Agents.TlsFingerprint };

@@ -106,7 +106,7 @@ internal static class BenchAttestCommand
                 var (url, fingerprint) = agentListeners[(h - 1) % agentListeners.Count];
                 var request = new EnrollmentRequest(BenchAttestAgentsCommand.HostName(h), new Uri(url, BenchAttestAgentsCommand.PathBase(h)), fingerprint,
                     new Dictionary<string, string>());
-                await context.Enrollment.EnrollAsync(request, reEnroll: false, ct);
+                await context.Enrollment.EnrollAsync(request, reEnroll: false, actor: null, ct);
             });
             var enrollSeconds = Stopwatch.GetElapsedTime(enrollStart).TotalSeconds;
             Status(s, $"enrolled {s.Hosts:N0} hosts in {enrollSeconds:N1} s ({s.Hosts / enrollSeconds:N0}/s); EK trust: tofu (simulated TPMs have no vendor EK certificates)");

@@ -120,7 +120,7 @@ public static class BaselineEndpoints
                 }
 
                 var (version, digest) = await StoreVersionAsync(tx, baseline, s);
-                records.Add(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baselineName, version, KindName(kind), digest, s.Now));
+                records.Add(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baselineName, version, KindName(kind), digest, RoleFilter.ActorOf(http), s.Now));
                 created.Add(Summary(baselineName, KindName(kind), version, digest, baseline.Pcrs.Count, host.Name, s.Now));
             }
 
@@ -161,7 +161,7 @@ public static class BaselineEndpoints
         {
             (version, digest) = await StoreVersionAsync(tx, baseline, s);
             var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
-                KindName(baseline.Kind), digest, s.Now));
+                KindName(baseline.Kind), digest, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
             s.Audit?.Published(entries);
         }
@@ -251,7 +251,7 @@ public static class BaselineEndpoints
             throw ApiException.NotFound($"baseline '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged("deleted", name, null, null, null, s.Now));
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged("deleted", name, null, null, null, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
         s.Audit?.Published(entries);
         s.Policy.Invalidate();

@@ -32,7 +32,7 @@ public static class HostEndpoints
     {
         using var body = await JsonBody.ReadAsync(http.Request);
         var request = EnrollmentService.ParseRequest(body);
-        var host = await s.Enrollment.EnrollAsync(request, reEnroll: false, http.RequestAborted);
+        var host = await s.Enrollment.EnrollAsync(request, reEnroll: false, RoleFilter.ActorOf(http), http.RequestAborted);
         // A new enrollment starts unknown: the name's traits (if an earlier host of this name left any) go now.
         s.Placement?.Enqueue(host.Name);
         return Results.Created($"/v1/hosts/{host.Name}", View(host, null, s));
@@ -56,7 +56,7 @@ public static class HostEndpoints
 
         var tags = body.OptionalStringMap("tags") ?? JsonSerializer.Deserialize<Dictionary<string, string>>(existing.TagsJson) ?? [];
         s.Attestations.Forget(name);
-        var host = await s.Enrollment.EnrollAsync(new EnrollmentRequest(name, agentUrl, fingerprint?.ToLowerInvariant(), tags), reEnroll: true, http.RequestAborted);
+        var host = await s.Enrollment.EnrollAsync(new EnrollmentRequest(name, agentUrl, fingerprint?.ToLowerInvariant(), tags), reEnroll: true, RoleFilter.ActorOf(http), http.RequestAborted);
         // The reports of the previous enrollment no longer count: unknown (and no trusted traits) until attested again.
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
@@ -88,7 +88,7 @@ public static class HostEndpoints
             throw ApiException.NotFound($"host '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostRemoved(removed, name, s.Now));
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostRemoved(removed, name, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
         s.Audit?.Published(entries);
         s.Attestations.Forget(name);

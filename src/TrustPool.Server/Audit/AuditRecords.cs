@@ -16,7 +16,7 @@ public static class AuditRecords
 
     public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    public static AuditRecord HostEnrolled(HostRecord host, bool reenrolled, DateTimeOffset time) =>
+    public static AuditRecord HostEnrolled(HostRecord host, bool reenrolled, Actor? actor, DateTimeOffset time) =>
         new(AuditRecordTypes.HostEnrolled, SchemaVersion, time, new JsonObject
         {
             ["host"] = host.Name,
@@ -27,16 +27,19 @@ public static class AuditRecords
             ["reenrolled"] = reenrolled,
             ["tags"] = Tags(host.TagsJson),
             ["tagSource"] = TagSourceAsserted,
+            ["actor"] = ActorNode(actor),
         });
 
-    public static AuditRecord HostRemoved(HostRecord? host, string name, DateTimeOffset time) =>
+    public static AuditRecord HostRemoved(HostRecord? host, string name, Actor? actor, DateTimeOffset time) =>
         new(AuditRecordTypes.HostRemoved, SchemaVersion, time, new JsonObject
         {
             ["host"] = name,
             ["akName"] = host is null ? null : Convert.ToHexStringLower(host.AkName),
             ["ekPublicSha256"] = host is null ? null : Sha256Hex(host.EkPublic),
+            ["actor"] = ActorNode(actor),
         });
 
+    /// <summary>Written by the service when an attestation finds the AK or EK changed: no actor.</summary>
     public static AuditRecord HostReenrollmentRequired(HostRecord host, DateTimeOffset time) =>
         new(AuditRecordTypes.HostReenrollmentRequired, SchemaVersion, time, new JsonObject
         {
@@ -46,7 +49,7 @@ public static class AuditRecords
         });
 
     /// <summary><paramref name="change"/>: created, changed or deleted.</summary>
-    public static AuditRecord BaselineChanged(string change, string name, int? version, string? kind, string? digest, DateTimeOffset time) =>
+    public static AuditRecord BaselineChanged(string change, string name, int? version, string? kind, string? digest, Actor? actor, DateTimeOffset time) =>
         new(AuditRecordTypes.BaselineChanged, SchemaVersion, time, new JsonObject
         {
             ["change"] = change,
@@ -54,6 +57,7 @@ public static class AuditRecords
             ["version"] = version,
             ["kind"] = kind,
             ["digest"] = digest,
+            ["actor"] = ActorNode(actor),
         });
 
     /// <summary><paramref name="change"/>: created, changed or deleted.</summary>
@@ -67,6 +71,10 @@ public static class AuditRecords
             ["actor"] = ActorNode(actor),
         });
 
+    /// <summary>
+    /// The service's verdict, written in the report batch whether the scheduler or <c>POST /v1/hosts/{name}/attest</c>
+    /// asked for it: no actor (who asked does not change what the evidence says).
+    /// </summary>
     public static AuditRecord ReportIssued(ReportRecord report) =>
         new(AuditRecordTypes.ReportIssued, SchemaVersion, report.VerifiedAt, new JsonObject
         {
@@ -78,30 +86,33 @@ public static class AuditRecords
             ["jwsSha256"] = Sha256Hex(report.Jws),
         });
 
-    public static AuditRecord PlacementMade(PlacementRecord p) =>
+    public static AuditRecord PlacementMade(PlacementRecord p, Actor? actor) =>
         new(AuditRecordTypes.PlacementMade, SchemaVersion, p.CreatedAt, new JsonObject
         {
             ["placementId"] = p.Id,
             ["workload"] = p.Workload,
             ["host"] = p.Host,
             ["reportId"] = p.ReportId,
+            ["actor"] = ActorNode(actor),
         });
 
-    public static AuditRecord PlacementReleased(PlacementRecord p, DateTimeOffset time) =>
+    public static AuditRecord PlacementReleased(PlacementRecord p, Actor? actor, DateTimeOffset time) =>
         new(AuditRecordTypes.PlacementReleased, SchemaVersion, time, new JsonObject
         {
             ["placementId"] = p.Id,
             ["workload"] = p.Workload,
             ["host"] = p.Host,
             ["reportId"] = p.ReportId,
+            ["actor"] = ActorNode(actor),
         });
 
-    /// <summary>An evacuation plan: the moves (workload, from, to) as the API returned them, and its digest.</summary>
-    public static AuditRecord EvacuationPlanned(JsonNode plan, DateTimeOffset time) =>
+    /// <summary>An evacuation plan: the moves (workload, from, to) as the API returned them, its digest, and who asked for it.</summary>
+    public static AuditRecord EvacuationPlanned(JsonNode plan, Actor? actor, DateTimeOffset time) =>
         new(AuditRecordTypes.EvacuationPlanned, SchemaVersion, time, new JsonObject
         {
             ["plan"] = plan.DeepClone(),
             ["planSha256"] = Sha256Hex(CanonicalJson.Encode(plan)),
+            ["actor"] = ActorNode(actor),
         });
 
     /// <summary>How every host tag is labelled: set by an operator (audited here), not attested by the TPM.</summary>

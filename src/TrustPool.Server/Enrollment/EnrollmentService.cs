@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using TrustPool.Server.Agents;
 using TrustPool.Server.Api;
 using TrustPool.Server.Audit;
+using TrustPool.Server.Auth;
 using TrustPool.Server.Storage;
 using TrustPool.Tpm;
 using TrustPool.Tpm.Client;
@@ -78,8 +79,11 @@ public sealed partial class EnrollmentService
 
     public static bool IsFingerprint(string s) => s.Length == 64 && s.All(Uri.IsHexDigit);
 
-    /// <summary>Enrolls a new host, or re-enrolls one (same name) that is marked re-enrollment-required or is being re-keyed by an operator.</summary>
-    public async Task<HostRecord> EnrollAsync(EnrollmentRequest request, bool reEnroll, CancellationToken ct)
+    /// <summary>
+    /// Enrolls a new host, or re-enrolls one (same name) that is marked re-enrollment-required or is being re-keyed by an
+    /// operator. <paramref name="actor"/>: the token that asked, for the <c>host.enrolled</c> record (null when no request did).
+    /// </summary>
+    public async Task<HostRecord> EnrollAsync(EnrollmentRequest request, bool reEnroll, Actor? actor, CancellationToken ct)
     {
         var existing = await _store.GetHostAsync(request.Name, ct);
         if (existing is not null && !reEnroll)
@@ -218,7 +222,7 @@ public sealed partial class EnrollmentService
                 await tx.UpdateHostAsync(host);
             }
 
-            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostEnrolled(host, existing is not null, _time.GetUtcNow()));
+            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostEnrolled(host, existing is not null, actor, _time.GetUtcNow()));
             await tx.CommitAsync();
             Audit?.Published(entries);
         }

@@ -62,7 +62,7 @@ public static class PlacementEndpoints
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
                 await tx.InsertPlacementAsync(record);
-                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementMade(record));
+                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementMade(record, RoleFilter.ActorOf(http)));
                 await tx.CommitAsync();
                 s.Audit?.Published(entries);
             }
@@ -98,7 +98,7 @@ public static class PlacementEndpoints
             throw ApiException.NotFound($"active placement '{id}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementReleased(placement, s.Now));
+        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementReleased(placement, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
         s.Audit?.Published(entries);
         return Results.NoContent();
@@ -129,7 +129,7 @@ public static class PlacementEndpoints
             var entries = default(IReadOnlyList<AuditEntry>);
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
-                entries = await audit.AppendAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, s.Now));
+                entries = await audit.AppendAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
                 await tx.CommitAsync();
             }
 

@@ -119,7 +119,7 @@ public abstract class AuditLogServiceTests
         await using (var tx = await s.Store.BeginAsync())
         {
             before = await tx.GetAuditSizeAsync();
-            var appended = await s.Audit!.AppendAsync(tx, AuditRecords.HostRemoved(null, "ghost", s.Now));
+            var appended = await s.Audit!.AppendAsync(tx, AuditRecords.HostRemoved(null, "ghost", null, s.Now));
             Assert.Equal(before, appended[0].Index);
             Assert.Equal(before + 1, await tx.GetAuditSizeAsync());
         }
@@ -250,7 +250,7 @@ public abstract class AuditLogServiceTests
         async Task AppendAsync(AuditLog log, string name, bool commit)
         {
             await using var tx = await s.Store.BeginAsync();
-            await log.AppendAsync(tx, [AuditRecords.HostRemoved(null, name, s.Now), AuditRecords.HostRemoved(null, name + "-b", s.Now)]);
+            await log.AppendAsync(tx, [AuditRecords.HostRemoved(null, name, null, s.Now), AuditRecords.HostRemoved(null, name + "-b", null, s.Now)]);
             if (commit)
             {
                 await tx.CommitAsync();

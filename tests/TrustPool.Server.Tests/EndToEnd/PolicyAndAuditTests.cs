@@ -215,6 +215,87 @@ public sealed class PolicyAndAuditTests
         }
     }
 
+    [SkippableFact]
+    public async Task HostBaselineAndPlacementWrites_ByOperatorToken_EachRecordNamesThatTokenAsActor_NoSecret()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+        var created = await h.OkAsync(HttpMethod.Post, "/v1/tokens", new JsonObject { ["role"] = "operator", ["name"] = "ops-alice" });
+        var (opId, opToken) = (created["id"]!.GetValue<string>(), created["token"]!.GetValue<string>());
+        using var op = h.NewClient(opToken);
+        async Task<JsonNode?> AsOperator(HttpMethod method, string path, HttpStatusCode expected, JsonNode? body = null)
+        {
+            var (status, json) = await h.SendAsync(method, path, body, op);
+            Assert.True(status == expected, $"{method} {path}: {(int)status} {json?.ToJsonString()}");
+            return json;
+        }
+
+        var host = h.AddSoftwareHost("ac-1", s_golden);
+        await AsOperator(HttpMethod.Post, "/v1/hosts", HttpStatusCode.Created, new JsonObject
+        {
+            ["name"] = host.Name, ["agentUrl"] = host.AgentUrl.ToString(), ["agentCertFingerprint"] = host.Fingerprint, ["tags"] = new JsonObject { ["country"] = "DE" },
+        });
+        await AsOperator(HttpMethod.Post, "/v1/hosts/ac-1/enroll", HttpStatusCode.OK, new JsonObject());
+        await AsOperator(HttpMethod.Post, "/v1/baselines/import", HttpStatusCode.Created,
+            new JsonObject { ["fromHost"] = "ac-1", ["kinds"] = new JsonArray("platform", "os"), ["name"] = "ac" });
+        var exported = (await AsOperator(HttpMethod.Get, "/v1/baselines/ac-os", HttpStatusCode.OK))!;
+        await AsOperator(HttpMethod.Put, "/v1/baselines/ac-os", HttpStatusCode.OK, exported);
+        Assert.Empty((await h.OkAsync(HttpMethod.Get, "/v1/pools"))["pools"]!.AsArray());
+        await AsOperator(HttpMethod.Delete, "/v1/baselines/ac-platform", HttpStatusCode.NoContent);
+        await AsOperator(HttpMethod.Put, "/v1/hosts/ac-1/inventory", HttpStatusCode.OK, new JsonObject
+        {
+            ["vcpus"] = 8, ["memoryMb"] = 16384, ["diskGb"] = 200, ["idleWatts"] = 80, ["peakWatts"] = 300, ["load"] = 0.1, ["performance"] = 1.0,
+        });
+        var placed = (await AsOperator(HttpMethod.Post, "/v1/placements", HttpStatusCode.Created, new JsonObject
+        {
+            ["name"] = "batch-1", ["resources"] = new JsonObject { ["vcpus"] = 1, ["memoryMb"] = 512, ["diskGb"] = 1 }, ["trust"] = "any",
+        }))!;
+        var placementId = placed["id"]!.GetValue<string>();
+        await AsOperator(HttpMethod.Delete, $"/v1/placements/{placementId}", HttpStatusCode.NoContent);
+        await AsOperator(HttpMethod.Delete, "/v1/hosts/ac-1", HttpStatusCode.NoContent);
+
+        var records = (await Audit.AuditLogServiceTests.EntriesAsync(h)).Select(e => (Type: e["type"]!.GetValue<string>(), Text: e["record"]!.GetValue<string>(),
+            Fields: AuditRecordEncoding.Decode(Encoding.UTF8.GetBytes(e["record"]!.GetValue<string>())).Fields)).ToList();
+        List<JsonObject> Of(string type) => [.. records.Where(r => r.Type == type).Select(r => r.Fields)];
+        void ByOperator(JsonObject f)
+        {
+            var actor = f["actor"]!.AsObject();
+            Assert.Equal((opId, "ops-alice", "operator"), (actor["tokenId"]!.GetValue<string>(), actor["name"]!.GetValue<string>(), actor["role"]!.GetValue<string>()));
+            Assert.Equal(["name", "role", "tokenId"], actor.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+        }
+
+        var enrolled = Of(AuditRecordTypes.HostEnrolled);
+        Assert.Equal([false, true], enrolled.Select(f => f["reenrolled"]!.GetValue<bool>()));
+        var baselines = Of(AuditRecordTypes.BaselineChanged);
+        Assert.Equal([("created", "ac-platform"), ("created", "ac-os"), ("changed", "ac-os"), ("deleted", "ac-platform")],
+            baselines.Select(f => (f["change"]!.GetValue<string>(), f["name"]!.GetValue<string>())));
+        var made = Assert.Single(Of(AuditRecordTypes.PlacementMade));
+        var released = Assert.Single(Of(AuditRecordTypes.PlacementReleased));
+        Assert.Equal([placementId, placementId], new[] { made, released }.Select(f => f["placementId"]!.GetValue<string>()));
+        var removed = Assert.Single(Of(AuditRecordTypes.HostRemoved));
+        Assert.Equal("ac-1", removed["host"]!.GetValue<string>());
+        foreach (var f in (JsonObject[])[.. enrolled, .. baselines, made, released, removed, Assert.Single(Of(AuditRecordTypes.HostInventoryChanged))])
+        {
+            ByOperator(f);
+        }
+
+        // The operator token was made by the admin; and no token, nor its stored digest, in any record.
+        Assert.Equal("admin", Assert.Single(Of(AuditRecordTypes.TokenCreated))["actor"]!["role"]!.GetValue<string>());
+        string[] secrets =
+        [
+            .. new[] { opToken, h.AdminToken }.SelectMany(t => new[]
+            {
+                t, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(t))), Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(t))).TrimEnd('='),
+            }),
+        ];
+        foreach (var r in records)
+        {
+            foreach (var secret in secrets)
+            {
+                Assert.False(r.Text.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{r.Type} holds a secret: {r.Text}");
+            }
+        }
+    }
+
     /// <summary>
     /// Every write route of the service, by its endpoint name, and the audit record it appends (or why it writes
     /// nothing). A new write route fails this test until it is audited and listed here.

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
+using TrustPool.Audit.Records;
 using TrustPool.Evidence.Uefi;
 using TrustPool.Server.Tests.EndToEnd;
 
@@ -68,6 +70,9 @@ public sealed class PlacementApiTests
         Assert.Equal("web-1", item!["workload"]!.GetValue<string>());
         Assert.Equal(host, item["sourceHost"]!.GetValue<string>());
         Assert.Equal(host == "de-1" ? "de-2" : "de-1", item["proposedHost"]!.GetValue<string>());
+        var planned = Assert.Single(await Audit.AuditLogServiceTests.EntriesAsync(h), e => e["type"]!.GetValue<string>() == AuditRecordTypes.EvacuationPlanned)!;
+        var plannedFields = AuditRecordEncoding.Decode(Encoding.UTF8.GetBytes(planned["record"]!.GetValue<string>())).Fields;
+        Assert.Equal("admin", plannedFields["actor"]!["role"]!.GetValue<string>());
 
         // Released, it is no longer listed nor evacuated.
         Assert.Equal(HttpStatusCode.NoContent, (await h.SendAsync(HttpMethod.Delete, $"/v1/placements/{placed["id"]!.GetValue<string>()}")).Item1);

@@ -60,6 +60,7 @@ public static class HostEndpoints
         // The reports of the previous enrollment no longer count: unknown (and no trusted traits) until attested again.
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
+        s.Events.PublishEnrollmentEnded(name, existing.EnrollmentId);
         return Results.Ok(View(host, null, s));
     }
 
@@ -93,7 +94,7 @@ public static class HostEndpoints
         s.Audit?.Published(entries);
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
-        s.Events.PublishRemoved(name);
+        s.Events.PublishEnrollmentEnded(name, removed?.EnrollmentId);
         ServerLog.HostRemoved(s.Logger, name);
         return Results.NoContent();
     }

@@ -89,12 +89,12 @@ public sealed class ReportWriter : IAsyncDisposable
     private async Task CommitAsync(IReadOnlyList<ReportWrite> writes)
     {
         await using var tx = await _store.BeginAsync();
-        var clocks = new List<(string, byte[])>(writes.Count);
+        var clocks = new List<(string, string?, byte[])>(writes.Count);
         foreach (var w in writes)
         {
             if (w.ClockInfo is not null)
             {
-                clocks.Add((w.Report.Host, w.ClockInfo));
+                clocks.Add((w.Report.Host, w.Report.Enrollment, w.ClockInfo));
             }
         }
 

@@ -45,16 +45,20 @@ public sealed class TrustEvents : IAsyncDisposable
     /// <summary>In-process subscribers (audit log, Placement sync). Called on the attesting thread: keep it quick.</summary>
     public event Action<TrustChange>? Changed;
 
-    /// <summary>In-process subscribers told that a host was removed (its trust no longer counts anywhere).</summary>
-    public event Action<string>? Removed;
+    /// <summary>
+    /// In-process subscribers told that an enrollment of a host ended (host name, enrollment id): the host was removed
+    /// or enrolled again, and no report of that enrollment counts anywhere any more, including one an attestation
+    /// still in flight stores afterwards.
+    /// </summary>
+    public event Action<string, string?>? EnrollmentEnded;
 
     public long Delivered { get; private set; }
 
-    public void PublishRemoved(string host)
+    public void PublishEnrollmentEnded(string host, string? enrollment)
     {
         try
         {
-            Removed?.Invoke(host);
+            EnrollmentEnded?.Invoke(host, enrollment);
         }
         catch (Exception e)
         {

@@ -55,7 +55,12 @@ public static class HostViews
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<IReadOnlyList<HostView>> LoadAsync(ITrustStore store, CancellationToken ct)
+    /// <summary>
+    /// The enrolled hosts; with <paramref name="withRemovedHosts"/> also, as unknown hosts with no capacity, every
+    /// removed host that still has active placements (what an evacuation plan must move: a removed host is unknown at
+    /// once, its trust-requiring workloads with it). Never for a placement decision: nothing is placed on a removed host.
+    /// </summary>
+    public static async Task<IReadOnlyList<HostView>> LoadAsync(ITrustStore store, CancellationToken ct, bool withRemovedHosts = false)
     {
         var hosts = await store.ListHostsAsync(ct);
         var latest = await store.GetLatestReportsAsync(ct);
@@ -102,6 +107,22 @@ public static class HostViews
                 Performance = inventory.Performance,
                 Workloads = workloads,
             });
+        }
+
+        if (withRemovedHosts)
+        {
+            var enrolled = hosts.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (name, list) in byHost.Where(kv => !enrolled.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var workloads = list.Select(ToWorkload).ToList();
+                views.Add(new HostView
+                {
+                    Name = name,
+                    Used = workloads.Aggregate(new Resources(0, 0, 0), (a, w) => a + w.Resources),
+                    Trust = HostTrust.Unknown,
+                    Workloads = workloads,
+                });
+            }
         }
 
         return views;

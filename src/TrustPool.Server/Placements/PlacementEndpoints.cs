@@ -107,7 +107,8 @@ public static class PlacementEndpoints
     /// <summary>For every host no longer trusted (or whose report expired), each trust-requiring workload there with a proposed new host.</summary>
     private static async Task<IResult> EvacuationsAsync(HttpContext http, ServerContext s)
     {
-        var hosts = await HostViews.LoadAsync(s.Store, http.RequestAborted);
+        // A removed host's workloads are on a host that is unknown now: they are planned like any other's.
+        var hosts = await HostViews.LoadAsync(s.Store, http.RequestAborted, withRemovedHosts: true);
         var plan = s.Scheduler.Evacuate(hosts, s.Now);
         var result = new JsonObject
         {

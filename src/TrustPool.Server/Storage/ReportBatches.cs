@@ -18,15 +18,18 @@ public static class ReportBatches
         "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])";
 
     private const string ClockSql =
-        "UPDATE hosts SET last_clock_info = u.clock FROM unnest($1::text[], $2::bytea[]) AS u(name, clock) WHERE hosts.name = u.name";
+        "UPDATE hosts SET last_clock_info = u.clock FROM unnest($1::text[], $2::text[], $3::bytea[]) AS u(name, enrollment, clock) " +
+        "WHERE hosts.name = u.name AND hosts.enrollment_id = u.enrollment";
 
     /// <summary>
     /// Inserts <paramref name="reports"/> and sets <c>last_clock_info</c> of each host in <paramref name="clocks"/> (when
-    /// a host appears twice, the later clock wins). A duplicate report id fails the whole call with
+    /// a host appears twice, the later clock wins), only while the host is still that enrollment: a clock read from a
+    /// TPM whose host was removed or enrolled again meanwhile (an attestation in flight) is not the enrolled TPM's clock,
+    /// and would make its next quotes look rolled back. A duplicate report id fails the whole call with
     /// <see cref="StoreConflictException"/>; the caller's transaction then holds nothing of the batch.
     /// </summary>
     public static async Task WriteReportsAsync(this IStoreTransaction tx, IReadOnlyList<ReportRecord> reports,
-        IReadOnlyList<(string Host, byte[] ClockInfo)> clocks, CancellationToken ct = default)
+        IReadOnlyList<(string Host, string? Enrollment, byte[] ClockInfo)> clocks, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(reports);
@@ -46,18 +49,22 @@ public static class ReportBatches
             // One prepared statement for the batch's clock updates (not a parse per row).
             await using var update = tx.Connection.CreateCommand();
             update.Transaction = tx.Transaction;
-            update.CommandText = "UPDATE hosts SET last_clock_info = $clock WHERE name = $host";
+            update.CommandText = "UPDATE hosts SET last_clock_info = $clock WHERE name = $host AND enrollment_id = $enrollment";
             var clockParameter = update.CreateParameter();
             clockParameter.ParameterName = "$clock";
             var hostParameter = update.CreateParameter();
             hostParameter.ParameterName = "$host";
+            var enrollmentParameter = update.CreateParameter();
+            enrollmentParameter.ParameterName = "$enrollment";
             update.Parameters.Add(clockParameter);
             update.Parameters.Add(hostParameter);
+            update.Parameters.Add(enrollmentParameter);
             await update.PrepareAsync(ct);
-            foreach (var (host, clock) in clocks)
+            foreach (var (host, enrollment, clock) in clocks)
             {
                 clockParameter.Value = clock;
                 hostParameter.Value = host;
+                enrollmentParameter.Value = (object?)enrollment ?? DBNull.Value;
                 await update.ExecuteNonQueryAsync(ct);
             }
 
@@ -106,15 +113,17 @@ public static class ReportBatches
 
         if (clocks.Count > 0)
         {
-            // The later clock of a host wins; UPDATE ... FROM would otherwise pick one of the duplicates arbitrarily.
-            var latest = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            foreach (var (host, clock) in clocks)
+            // The later clock of a host's enrollment wins; UPDATE ... FROM would otherwise pick one of the duplicates
+            // arbitrarily (of one host's enrollments at most one is current, and only its row matches).
+            var latest = new Dictionary<(string Host, string? Enrollment), byte[]>();
+            foreach (var (host, enrollment, clock) in clocks)
             {
-                latest[host] = clock;
+                latest[(host, enrollment)] = clock;
             }
 
             var update = new NpgsqlBatchCommand(ClockSql);
-            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. latest.Keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. latest.Keys.Select(k => k.Host)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. latest.Keys.Select(k => k.Enrollment)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             update.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. latest.Values], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
             batch.BatchCommands.Add(update);
         }

@@ -195,6 +195,57 @@ public sealed class PlacementSyncTests
         }
     }
 
+    /// <summary>
+    /// Issue 13, hole 3: a removed host is unknown at once on Placement too. Its provider loses every TrustPool trait
+    /// (only those) within one sync; the name enrolled again with another TPM gets none until that TPM's own first
+    /// trusted report, though the old enrollment's trusted report is still within its validTo.
+    /// </summary>
+    [SkippableFact]
+    public async Task RemovedHost_TraitsGoAtOnce_ReAddedNameUntrustedUntilItsOwnReport()
+    {
+        var url = PlacementUrl();
+        using var admin = new PlacementAdmin(url);
+        var name = "removed-" + Guid.NewGuid().ToString("N")[..8];
+        var uuid = await admin.CreateProviderAsync(name);
+        await admin.AddForeignTraitsAsync(uuid, "HW_CPU_X86_AVX2", "CUSTOM_OTHER_TEAM");
+        await using var h = await ServiceHarness.StartAsync("sqlite", o => o with { OpenStackPlacement = url.ToString(), PlacementNoAuthToken = "admin" });
+        var first = h.AddSoftwareHost(name, s_golden);
+        await h.EnrollAsync(first, new Dictionary<string, string> { ["country"] = "DE" });
+        await AttestationServiceTests.ImportGoldenPoolAsync(h, name);
+        Assert.Equal("trusted", (await h.AttestAsync(name))["trust"]!.GetValue<string>());
+        await WaitForAsync(async () => (await admin.TraitsAsync(uuid)).Contains(PlacementTraits.Trusted), "the trusted trait");
+        Assert.Contains("CUSTOM_TRUSTPOOL_TAG_COUNTRY_DE", await admin.TraitsAsync(uuid));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await h.SendAsync(HttpMethod.Delete, $"/v1/hosts/{name}")).Status);
+        var removedAt = DateTime.UtcNow;
+        await WaitForAsync(async () => !(await admin.TraitsAsync(uuid)).Any(PlacementTraits.IsOurs), "the removed host's provider to lose every TrustPool trait");
+        Assert.True(DateTime.UtcNow - removedAt < TimeSpan.FromSeconds(10), "the traits went only after " + (DateTime.UtcNow - removedAt));
+        Assert.Equal(["CUSTOM_OTHER_TEAM", "HW_CPU_X86_AVX2"], await admin.TraitsAsync(uuid));
+        Assert.DoesNotContain(uuid, await admin.CandidatesAsync(PlacementTraits.Trusted));
+
+        // The same name on another software TPM. Its enrollment is synced at once (nothing ours is pending after it):
+        // still no TrustPool trait, though the previous enrollment's trusted report has not expired.
+        var second = h.AddSoftwareHost(name + "-new-tpm", s_golden);
+        var placement = h.Server.Context.Placement!;
+        var synced = placement.Status.Syncs;
+        var (status, enrolled) = await h.SendAsync(HttpMethod.Post, "/v1/hosts", new JsonObject
+        {
+            ["name"] = name, ["agentUrl"] = second.AgentUrl.ToString(), ["agentCertFingerprint"] = second.Fingerprint, ["tags"] = new JsonObject { ["country"] = "DE" },
+        });
+        Assert.True(status == HttpStatusCode.Created, $"{(int)status} {enrolled?.ToJsonString()}");
+        await WaitForAsync(() => Task.FromResult(placement.Status.Syncs > synced && placement.Status.Pending == 0), "the re-added host's sync");
+        Assert.Equal(["CUSTOM_OTHER_TEAM", "HW_CPU_X86_AVX2"], await admin.TraitsAsync(uuid));
+        Assert.Equal(["CUSTOM_OTHER_TEAM", "HW_CPU_X86_AVX2"], await placement.SyncHostAsync(name, CancellationToken.None));
+
+        // Its own first trusted report brings the traits back.
+        Assert.Equal("trusted", (await h.AttestAsync(name))["trust"]!.GetValue<string>());
+        await WaitForAsync(async () => (await admin.TraitsAsync(uuid)).Contains(PlacementTraits.Trusted), "the trusted trait after the new TPM's own report");
+        var traits = await admin.TraitsAsync(uuid);
+        Assert.Contains("CUSTOM_TRUSTPOOL_TAG_COUNTRY_DE", traits);
+        Assert.Contains("CUSTOM_OTHER_TEAM", traits);
+        Assert.Contains("HW_CPU_X86_AVX2", traits);
+    }
+
     [SkippableFact]
     public async Task GenerationConflict_SomeoneWritesBetweenReadAndWrite_RetriedAndTheirTraitKept()
     {

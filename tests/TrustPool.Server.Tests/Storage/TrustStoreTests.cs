@@ -647,13 +647,29 @@ public abstract class TrustStoreTests : IAsyncLifetime
             await tx.InsertHostAsync(Host("b"));
         });
         var reports = Enumerable.Range(0, 300).Select(i => Report("w" + i.ToString("D3", CultureInfo.InvariantCulture), i % 2 == 0 ? "a" : "b", s_t0.AddSeconds(i))).ToList();
-        await InTransactionAsync(store, tx => tx.WriteReportsAsync(reports, [("a", [1, 1]), ("b", [2, 2]), ("a", [3, 3]), ("nobody", [4])]));
+        await InTransactionAsync(store, tx => tx.WriteReportsAsync(reports, [("a", Enrollment("a"), [1, 1]), ("b", Enrollment("b"), [2, 2]), ("a", Enrollment("a"), [3, 3]), ("nobody", Enrollment("nobody"), [4])]));
 
         Assert.Equal(150, (await store.ListReportsAsync("a", 1000)).Count);
         Assert.Equal(reports[299], (await store.GetLatestReportsAsync())["b"]);
         Assert.Equal(reports[17], await store.GetReportAsync("w017"));
         Assert.Equal([3, 3], (await store.GetHostAsync("a"))!.LastClockInfo);
         Assert.Equal([2, 2], (await store.GetHostAsync("b"))!.LastClockInfo);
+    }
+
+    [SkippableFact]
+    public async Task WriteReports_ClockOfAnEndedEnrollment_NotWrittenOntoTheHostsNewEnrollment()
+    {
+        var store = await OpenAsync();
+        await InTransactionAsync(store, async tx => await tx.InsertHostAsync(Host("a") with { EnrollmentId = "new", LastClockInfo = [5] }));
+
+        // An attestation of the earlier enrollment (another TPM, perhaps) finished after the name was enrolled again.
+        await InTransactionAsync(store, tx => tx.WriteReportsAsync([Report("late", "a", s_t0) with { Enrollment = "earlier" }], [("a", "earlier", [9, 9])]));
+        Assert.Equal([5], (await store.GetHostAsync("a"))!.LastClockInfo);
+        Assert.Equal("earlier", (await store.GetReportAsync("late"))?.Enrollment);
+
+        // In one batch with the current enrollment's clock, whichever comes last: only the current one is written.
+        await InTransactionAsync(store, tx => tx.WriteReportsAsync([], [("a", "new", [6]), ("a", "earlier", [9, 9])]));
+        Assert.Equal([6], (await store.GetHostAsync("a"))!.LastClockInfo);
     }
 
     [SkippableFact]
@@ -665,7 +681,7 @@ public abstract class TrustStoreTests : IAsyncLifetime
 
         await using (var tx = await store.BeginAsync())
         {
-            await Assert.ThrowsAsync<StoreConflictException>(() => tx.WriteReportsAsync([Report("d2", "a", s_t0), Report("d1", "a", s_t0)], [("a", [7])]));
+            await Assert.ThrowsAsync<StoreConflictException>(() => tx.WriteReportsAsync([Report("d2", "a", s_t0), Report("d1", "a", s_t0)], [("a", Enrollment("a"), [7])]));
         }
 
         Assert.Null(await store.GetReportAsync("d2"));
@@ -684,7 +700,7 @@ public abstract class TrustStoreTests : IAsyncLifetime
         {
             var batch = Enumerable.Range(start, Math.Min(Batch, Total - start))
                 .Select(i => Report("b" + i.ToString("D5", CultureInfo.InvariantCulture), "host-" + (i % 50), s_t0.AddSeconds(i))).ToList();
-            await InTransactionAsync(store, tx => tx.WriteReportsAsync(batch, [.. batch.Select(r => (r.Host, new byte[17]))]));
+            await InTransactionAsync(store, tx => tx.WriteReportsAsync(batch, [.. batch.Select(r => (r.Host, r.Enrollment, new byte[17]))]));
         }
 
         stopwatch.Stop();

@@ -41,7 +41,8 @@ public sealed class AttestationService : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, (string AkName, AttestationKey Key, string? Weak)> _keys = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TrustLevel> _lastTrust = new(StringComparer.Ordinal);
+    /// <summary>The last trust written per host, with the enrollment it belonged to: a new enrollment's first report is always a change.</summary>
+    private readonly ConcurrentDictionary<string, (string? Enrollment, TrustLevel Trust)> _lastTrust = new(StringComparer.Ordinal);
 
     /// <summary>The audit log a re-enrollment requirement is recorded in.</summary>
     public AuditLog? Audit { get; init; }
@@ -306,8 +307,10 @@ public sealed class AttestationService : IDisposable
         await _writer.WriteAsync(new ReportWrite(record, clock), ct);
         _metrics.Attested(report.Trust, Stopwatch.GetElapsedTime(started));
         Recorded?.Invoke(record);
-        var previous = _lastTrust.TryGetValue(report.Host, out var p) ? p : (TrustLevel?)null;
-        _lastTrust[report.Host] = report.Trust;
+        // A report of an attempt that outlived its enrollment (host removed or enrolled again meanwhile) must not make
+        // the new enrollment's first trusted report look like no change (no event, no Placement sync).
+        var previous = _lastTrust.TryGetValue(report.Host, out var p) && p.Enrollment == report.Enrollment ? p.Trust : (TrustLevel?)null;
+        _lastTrust[report.Host] = (report.Enrollment, report.Trust);
         if (previous != report.Trust)
         {
             _events.Publish(new TrustChange(report.Host, previous, report.Trust, report.Id, report.VerifiedAt,

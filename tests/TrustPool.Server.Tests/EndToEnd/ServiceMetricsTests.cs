@@ -119,5 +119,19 @@ public sealed class ServiceMetricsTests
         Assert.Equal(0, removed["trusted"]);
         Assert.Equal(0, removed["untrusted"]);
         Assert.Equal(0, removed["unknown"]);
+
+        // The name enrolled again: its first trusted report is a trust change (event, webhooks, Placement sync), even
+        // though the late report of the removed enrollment said trusted too.
+        proxy.Rewrite = null;
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<TrustPool.Server.Events.TrustChange>();
+        h.Server.Context.Events.Changed += changes.Enqueue;
+        (status, body) = await h.SendAsync(HttpMethod.Post, "/v1/hosts", new JsonObject
+        {
+            ["name"] = "sw-1", ["agentUrl"] = proxy.Url.ToString(), ["agentCertFingerprint"] = proxy.Fingerprint,
+        });
+        Assert.True(status == HttpStatusCode.Created, $"{(int)status} {body?.ToJsonString()}");
+        Assert.Equal("trusted", (await h.AttestAsync("sw-1"))["trust"]!.GetValue<string>());
+        Assert.Contains(changes, c => c.Host == "sw-1" && c.Current == TrustPool.Attestation.TrustLevel.Trusted && c.Previous is null);
+        Assert.Equal(1, (await HostsByTrustAsync(h))["trusted"]);
     }
 }

@@ -67,8 +67,8 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "attesting trusted hosts again after a change failed (the polling round retries)")]
     public static partial void ReattestationFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "webhook {Url}: {Detail}")]
-    public static partial void WebhookFailed(ILogger logger, string url, string detail);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "webhook {Id} {Url}: {Detail}")]
+    public static partial void WebhookFailed(ILogger logger, string id, string url, string detail);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "a trust-change subscriber failed")]
     public static partial void SubscriberFailed(ILogger logger, Exception exception);

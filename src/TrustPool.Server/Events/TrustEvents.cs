@@ -97,7 +97,7 @@ public sealed class TrustEvents : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    ServerLog.WebhookFailed(_logger, "(store)", e.Message);
+                    ServerLog.WebhookFailed(_logger, "-", "(store)", e.Message);
                     continue;
                 }
 
@@ -141,11 +141,11 @@ public sealed class TrustEvents : IAsyncDisposable
                     return;
                 }
 
-                ServerLog.WebhookFailed(_logger, hook.Url, $"HTTP {(int)response.StatusCode}");
+                ServerLog.WebhookFailed(_logger, hook.Id, LoggableUrl(hook.Url), $"HTTP {(int)response.StatusCode}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !_stop.IsCancellationRequested)
             {
-                ServerLog.WebhookFailed(_logger, hook.Url, e.Message);
+                ServerLog.WebhookFailed(_logger, hook.Id, LoggableUrl(hook.Url), e.Message);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500 << attempt), _stop.Token);
@@ -167,4 +167,11 @@ public sealed class TrustEvents : IAsyncDisposable
         _http.Dispose();
         _stop.Dispose();
     }
+
+    /// <summary>
+    /// A webhook URL as it may appear in a log: scheme, host, port and path. Receivers often carry their own credential in
+    /// the user info or the query (<c>https://user:secret@hooks/...?token=...</c>): never logged.
+    /// </summary>
+    public static string LoggableUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(invalid URL)";
 }

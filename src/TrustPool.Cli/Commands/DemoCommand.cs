@@ -508,8 +508,9 @@ internal static class DemoCommand
 
         public async Task<int> EvacuateAsync(DemoHost victim)
         {
-            Section("8. evacuation plan: GET /v1/evacuations");
-            var plan = await api.GetAsync("v1/evacuations");
+            // Planned as an operator would, so the audit log holds the plan (reading it with GET records nothing).
+            Section("8. evacuation plan: POST /v1/evacuations (recorded)");
+            var plan = await api.PostAsync("v1/evacuations", null);
             var items = plan["items"]?.AsArray() ?? [];
             var table = new Table().AddColumns("workload", "from", "to", "report relied on", "why");
             foreach (var i in items)

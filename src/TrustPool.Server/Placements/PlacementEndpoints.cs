@@ -12,7 +12,7 @@ using TrustPool.Server.Storage;
 namespace TrustPool.Server.Placements;
 
 /// <summary>
-/// <c>/v1/placements</c>, <c>/v1/evacuations</c>, <c>PUT /v1/hosts/{name}/inventory</c>: native placement with the
+/// <c>/v1/placements</c>, <c>/v1/evacuations</c> (GET reads the plan, POST records it), <c>PUT /v1/hosts/{name}/inventory</c>: native placement with the
 /// scheduler's explanation. Decisions are serialized so two placements never count the same free capacity.
 /// </summary>
 public static class PlacementEndpoints
@@ -26,6 +26,7 @@ public static class PlacementEndpoints
         v1.MapGet("/placements/{id}", GetAsync).RequireRole(Role.Reader).WithName("GetPlacement");
         v1.MapDelete("/placements/{id}", ReleaseAsync).RequireRole(Role.Operator).WithName("ReleasePlacement");
         v1.MapGet("/evacuations", EvacuationsAsync).RequireRole(Role.Reader).WithName("Evacuations");
+        v1.MapPost("/evacuations", PlanEvacuationsAsync).RequireRole(Role.Operator).WithName("PlanEvacuations");
         v1.MapPut("/hosts/{name}/inventory", SetInventoryAsync).RequireRole(Role.Operator).WithName("SetHostInventory");
     }
 
@@ -104,41 +105,61 @@ public static class PlacementEndpoints
         return Results.NoContent();
     }
 
-    /// <summary>For every host no longer trusted (or whose report expired), each trust-requiring workload there with a proposed new host.</summary>
-    private static async Task<IResult> EvacuationsAsync(HttpContext http, ServerContext s)
+    /// <summary>
+    /// The current evacuation plan, computed on the fly: for every host no longer trusted (or whose report expired, or
+    /// removed), each trust-requiring workload there with a proposed new host. A read: it records nothing.
+    /// </summary>
+    private static async Task<IResult> EvacuationsAsync(HttpContext http, ServerContext s) =>
+        Results.Json(PlanJson(await PlanAsync(s, http.RequestAborted)));
+
+    /// <summary>
+    /// The same plan, decided and recorded: one <c>evacuation.planned</c> record (empty plan or not) with who asked, in
+    /// the transaction that commits it. Serialized with placements so the plan recorded is the one the decisions saw.
+    /// </summary>
+    private static async Task<IResult> PlanEvacuationsAsync(HttpContext http, ServerContext s)
     {
-        // A removed host's workloads are on a host that is unknown now: they are planned like any other's.
-        var hosts = await HostViews.LoadAsync(s.Store, http.RequestAborted, withRemovedHosts: true);
-        var plan = s.Scheduler.Evacuate(hosts, s.Now);
-        var result = new JsonObject
+        await s_decisions.WaitAsync(http.RequestAborted);
+        try
         {
-            ["at"] = plan.At,
-            ["items"] = new JsonArray([.. plan.Items.Select(i => (JsonNode)new JsonObject
-            {
-                ["placementId"] = i.Workload.Id,
-                ["workload"] = i.Workload.Name,
-                ["sourceHost"] = i.SourceHost,
-                ["why"] = i.Why,
-                ["proposedHost"] = i.ProposedHost,
-                ["proposedReportId"] = i.ProposedReportId,
-                ["problem"] = i.Problem,
-            })]),
-        };
-        if (plan.Items.Count > 0 && s.Audit is { } audit)
-        {
-            // The plan as returned (re-parsed so every value is plain JSON for the canonical encoding).
-            var entries = default(IReadOnlyList<AuditEntry>);
+            var result = PlanJson(await PlanAsync(s, http.RequestAborted));
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
-                entries = await audit.AppendAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
+                // The plan as returned (re-parsed so every value is plain JSON for the canonical encoding).
+                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
                 await tx.CommitAsync();
+                s.Audit?.Published(entries);
             }
 
-            audit.Published(entries);
+            return Results.Json(result);
         }
-
-        return Results.Json(result);
+        finally
+        {
+            s_decisions.Release();
+        }
     }
+
+    private static async Task<EvacuationPlan> PlanAsync(ServerContext s, CancellationToken ct)
+    {
+        // A removed host's workloads are on a host that is unknown now: they are planned like any other's.
+        var hosts = await HostViews.LoadAsync(s.Store, ct, withRemovedHosts: true);
+        return s.Scheduler.Evacuate(hosts, s.Now);
+    }
+
+    /// <summary>The one response shape of <c>GET</c> and <c>POST /v1/evacuations</c>.</summary>
+    private static JsonObject PlanJson(EvacuationPlan plan) => new()
+    {
+        ["at"] = plan.At,
+        ["items"] = new JsonArray([.. plan.Items.Select(i => (JsonNode)new JsonObject
+        {
+            ["placementId"] = i.Workload.Id,
+            ["workload"] = i.Workload.Name,
+            ["sourceHost"] = i.SourceHost,
+            ["why"] = i.Why,
+            ["proposedHost"] = i.ProposedHost,
+            ["proposedReportId"] = i.ProposedReportId,
+            ["problem"] = i.Problem,
+        })]),
+    };
 
     private static async Task<IResult> SetInventoryAsync(HttpContext http, ServerContext s, string name)
     {

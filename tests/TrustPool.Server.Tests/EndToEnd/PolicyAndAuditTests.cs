@@ -317,6 +317,7 @@ public sealed class PolicyAndAuditTests
         ["DeletePool"] = AuditRecordTypes.PoolChanged,
         ["Place"] = AuditRecordTypes.PlacementMade,
         ["ReleasePlacement"] = AuditRecordTypes.PlacementReleased,
+        ["PlanEvacuations"] = AuditRecordTypes.EvacuationPlanned,
         ["CreateToken"] = AuditRecordTypes.TokenCreated,
         ["RevokeToken"] = AuditRecordTypes.TokenRevoked,
         ["CreateWebhook"] = AuditRecordTypes.WebhookCreated,

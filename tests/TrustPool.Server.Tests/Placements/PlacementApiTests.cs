@@ -65,7 +65,11 @@ public sealed class PlacementApiTests
         // The host running web-1 is tampered: the evacuation plan moves web-1 to the other German host.
         ServiceHarness.Reboot(h.Hosts[host], s_golden with { FirmwareVolume = "implant"u8.ToArray() });
         Assert.Equal("untrusted", (await h.AttestAsync(host))["trust"]!.GetValue<string>());
-        var plan = await h.OkAsync(HttpMethod.Get, "/v1/evacuations");
+        // Reading the plan records nothing; planning (POST, operator) returns the same plan and records it once.
+        var read = await h.OkAsync(HttpMethod.Get, "/v1/evacuations");
+        Assert.DoesNotContain(await Audit.AuditLogServiceTests.EntriesAsync(h), e => e["type"]!.GetValue<string>() == AuditRecordTypes.EvacuationPlanned);
+        var plan = await h.OkAsync(HttpMethod.Post, "/v1/evacuations");
+        Assert.Equal(read["items"]!.ToJsonString(), plan["items"]!.ToJsonString());
         var item = Assert.Single(plan["items"]!.AsArray());
         Assert.Equal("web-1", item!["workload"]!.GetValue<string>());
         Assert.Equal(host, item["sourceHost"]!.GetValue<string>());

@@ -142,6 +142,14 @@ public sealed class AdminCliTests : IClassFixture<AdminServiceFixture>
         Assert.True(table.ExitCode == 0, table.ToString());
         Assert.Contains("app-1", table.StdOut, StringComparison.Ordinal);
 
+        // Reading the plan records nothing; --record POSTs it: the same plan, one evacuation.planned record.
+        async Task<int> PlannedAsync() => (await TrustPool.Server.Tests.Audit.AuditLogServiceTests.EntriesAsync(h))
+            .Count(e => e["type"]!.GetValue<string>() == TrustPool.Audit.Records.AuditRecordTypes.EvacuationPlanned);
+        var planned = await PlannedAsync();
+        var recorded = await OkJsonAsync("evacuations", "--record", "--json");
+        Assert.Equal(plan["items"]!.ToJsonString(), recorded["items"]!.ToJsonString());
+        Assert.Equal(planned + 1, await PlannedAsync());
+
         await OkJsonAsync("placements", "--release", placed["id"]!.GetValue<string>(), "--json");
         Assert.DoesNotContain((await OkJsonAsync("placements", "--json"))["placements"]!.AsArray(), p => p!["workload"]!.GetValue<string>() == "app-1");
     }

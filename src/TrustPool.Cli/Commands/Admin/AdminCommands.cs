@@ -93,10 +93,15 @@ internal static class AdminCommands
 
     private static Command Evacuations()
     {
-        var cmd = new Command("evacuations", "Workloads that required trust on hosts that lost it, with a proposed new host");
+        var record = new Option<bool>("--record")
+        {
+            Description = "Plan as an operator: POST the plan so the service records it in the audit log (evacuation.planned); without it the plan is only read",
+        };
+        var cmd = new Command("evacuations", "Workloads that required trust on hosts that lost it, with a proposed new host") { record };
         cmd.SetAction(p => ServiceClient.Run(p, async (c, json) =>
         {
-            var doc = await c.GetAsync("v1/evacuations");
+            // Reading the plan (reader) writes nothing; recording it is an explicit write (operator).
+            var doc = p.GetValue(record) ? await c.PostAsync("v1/evacuations", null) : await c.GetAsync("v1/evacuations");
             Print(json, doc, () =>
             {
                 var t = new Table().AddColumns("workload", "from", "why", "to");

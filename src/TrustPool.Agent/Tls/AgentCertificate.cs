@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustPool.Tpm.Files;
 
 namespace TrustPool.Agent.Tls;
 
@@ -51,25 +52,7 @@ public static class AgentCertificate
         using var cert = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(AgentDefaults.TlsCertificateYears));
 
         // Key first, created with mode 0600 before any byte is written; both files land by rename.
-        WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        WriteAtomically(certPath, cert.ExportCertificatePem(), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-    }
-
-    private static void WriteAtomically(string path, string text, UnixFileMode mode)
-    {
-        var tmp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = mode;
-        }
-
-        using (var f = new FileStream(tmp, options))
-        using (var w = new StreamWriter(f))
-        {
-            w.Write(text);
-        }
-
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(keyPath, key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly);
+        AtomicFile.Write(certPath, cert.ExportCertificatePem(), AtomicFile.WorldReadable);
     }
 }

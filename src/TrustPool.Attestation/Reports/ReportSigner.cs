@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrustPool.Attestation.Evaluation;
+using TrustPool.Tpm.Files;
 
 namespace TrustPool.Attestation.Reports;
 
@@ -48,9 +49,9 @@ public sealed class ReportSigner : IDisposable
     }
 
     /// <summary>
-    /// Loads the PKCS#8 PEM key at <paramref name="keyPemPath"/>, or creates a new P-256 key there (file mode 0600,
-    /// written to a temporary file and moved into place, so a reader never sees half a key and two starting
-    /// instances end up with one key).
+    /// Loads the PKCS#8 PEM key at <paramref name="keyPemPath"/>, or creates a new P-256 key there (file mode 0600, by
+    /// <see cref="AtomicFile.TryCreate"/>: a reader never sees half a key, an existing key is never replaced, and two
+    /// starting instances end up with one key).
     /// </summary>
     public static ReportSigner LoadOrCreate(string keyPemPath, out bool created)
     {
@@ -62,43 +63,24 @@ public sealed class ReportSigner : IDisposable
         }
 
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(keyPemPath))!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(keyPemPath)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyPemPath))!);
+        bool won;
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
-                stream.Flush(flushToDisk: true);
-            }
-
-            try
-            {
-                File.Move(temp, keyPemPath, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(keyPemPath))
-            {
-                // Another instance created the key first: use that one.
-                key.Dispose();
-                created = false;
-                return Load(keyPemPath);
-            }
+            won = AtomicFile.TryCreate(keyPemPath, Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()), AtomicFile.OwnerOnly);
         }
         catch
         {
             key.Dispose();
             throw;
         }
-        finally
+
+        if (!won)
         {
-            File.Delete(temp);
+            // Another instance created the key first: use that one.
+            key.Dispose();
+            created = false;
+            return Load(keyPemPath);
         }
 
         created = true;

@@ -24,6 +24,7 @@ using TrustPool.Server.Events;
 using TrustPool.Server.Observability;
 using TrustPool.Server.Pki;
 using TrustPool.Server.Storage;
+using TrustPool.Tpm.Files;
 
 namespace TrustPool.Server.Hosting;
 
@@ -160,7 +161,7 @@ public sealed class ServerHost : IAsyncDisposable
             if ((await store.ListTokensAsync(cancellationToken)).Count == 0)
             {
                 var (_, token) = await tokens.CreateAsync("admin (first start)", Role.Admin, cancellationToken);
-                WritePrivate(adminTokenPath, token + "\n");
+                AtomicFile.Write(adminTokenPath, token + "\n", AtomicFile.OwnerOnly);
                 ServerLog.AdminTokenCreated(logger, adminTokenPath);
                 firstStart = true;
             }
@@ -407,24 +408,6 @@ public sealed class ServerHost : IAsyncDisposable
         }
 
         return (dns, ips);
-    }
-
-    private static void WritePrivate(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var f = new FileStream(tmp, options))
-        using (var w = new StreamWriter(f))
-        {
-            w.Write(text);
-        }
-
-        File.Move(tmp, path, overwrite: true);
     }
 
     /// <summary>Where a secret given on the command line should come from instead (ServerOptions, SERVICE.md).</summary>

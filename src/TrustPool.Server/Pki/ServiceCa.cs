@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustPool.Tpm.Files;
 
 namespace TrustPool.Server.Pki;
 
@@ -32,9 +33,6 @@ public sealed class ServiceCa : IDisposable
 
     internal const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     internal const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
-
-    private static readonly UnixFileMode s_keyMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private static readonly UnixFileMode s_certMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     private readonly X509Certificate2 _caWithKey;
     private readonly TimeProvider _time;
@@ -218,8 +216,8 @@ public sealed class ServiceCa : IDisposable
         CreateDirectory(full);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var cert = Sign(key, new X500DistinguishedName(subject), server, client, dns, ips, LeafLifetime);
-        WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem(), s_keyMode);
-        WriteAtomically(certPath, cert.ExportCertificatePem(), s_certMode);
+        AtomicFile.Write(keyPath, key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly);
+        AtomicFile.Write(certPath, cert.ExportCertificatePem(), AtomicFile.WorldReadable);
         using var withKey = cert.CopyWithPrivateKey(key);
         return ForSslStream(withKey);
     }
@@ -336,8 +334,8 @@ public sealed class ServiceCa : IDisposable
         using var ca = request.Create(request.SubjectName, X509SignatureGenerator.CreateForECDsa(key), now.AddMinutes(-5), now.AddYears(CaYears), NewSerial());
 
         // Key first (0600 from creation); the certificate last, so a present ca.pem means a complete CA.
-        WriteAtomically(Path.Combine(directory, CaKeyFile), key.ExportPkcs8PrivateKeyPem(), s_keyMode);
-        WriteAtomically(Path.Combine(directory, CaCertificateFile), ca.ExportCertificatePem(), s_certMode);
+        AtomicFile.Write(Path.Combine(directory, CaKeyFile), key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly);
+        AtomicFile.Write(Path.Combine(directory, CaCertificateFile), ca.ExportCertificatePem(), AtomicFile.WorldReadable);
     }
 
     /// <summary>A positive random 16-byte serial (RFC 5280 4.1.2.2: positive, at most 20 octets).</summary>
@@ -368,38 +366,9 @@ public sealed class ServiceCa : IDisposable
         }
     }
 
-    /// <summary>Writes <paramref name="text"/> to PATH.tmp created with <paramref name="mode"/>, then renames it over PATH.</summary>
-    internal static void WriteAtomically(string path, string text, UnixFileMode mode)
-    {
-        var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = mode;
-        }
-
-        try
-        {
-            using (var f = new FileStream(tmp, options))
-            using (var w = new StreamWriter(f))
-            {
-                w.Write(text);
-                w.Flush();
-                f.Flush(flushToDisk: true);
-            }
-
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(tmp);
-            throw;
-        }
-    }
-
     /// <summary>Writes a key file (0600) by rename.</summary>
-    public static void WriteKeyFile(string path, string pem) => WriteAtomically(path, pem, s_keyMode);
+    public static void WriteKeyFile(string path, string pem) => AtomicFile.Write(path, pem, AtomicFile.OwnerOnly);
 
     /// <summary>Writes a certificate file (0644) by rename.</summary>
-    public static void WriteCertificateFile(string path, string pem) => WriteAtomically(path, pem, s_certMode);
+    public static void WriteCertificateFile(string path, string pem) => AtomicFile.Write(path, pem, AtomicFile.WorldReadable);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TrustPool.Tpm.Files;
 
 namespace TrustPool.Tpm.Software;
 
@@ -120,7 +121,7 @@ internal static class SoftwareTpmStateFile
     }
 
     /// <summary>
-    /// Writes a temporary file (mode 0600) beside the target and renames it over the target, so a reader sees the old or
+    /// Writes the state by <see cref="AtomicFile"/> (mode 0600, renamed over the target), so a reader sees the old or
     /// the new state, never a torn one. No fsync: a simulated host may lose its last seconds of clock or an NV write on
     /// power loss (ext4's rename-replace heuristics still order the data before the rename), but opening stays cheap
     /// enough for thousands of simulated hosts (an fsync per open measured ~10 ms here).
@@ -130,27 +131,7 @@ internal static class SoftwareTpmStateFile
         var bytes = JsonSerializer.SerializeToUtf8Bytes(state, SoftwareTpmJsonContext.Default.SoftwareTpmState);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        try
-        {
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(bytes);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        AtomicFile.Write(path, bytes, AtomicFile.OwnerOnly, flushToDisk: false);
     }
 
     public static InvalidDataException Corrupt(string path, string detail, Exception? inner = null) =>

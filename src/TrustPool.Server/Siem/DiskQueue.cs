@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using TrustPool.Tpm.Files;
 
 namespace TrustPool.Server.Siem;
 
@@ -13,7 +14,9 @@ public readonly record struct QueuedLine(long Sequence, string Line);
 /// end (crash mid-write) is cut off at open. Appends are flushed to the OS at once and fsynced by
 /// <see cref="Sync"/> (the forwarder calls it at least every second). When <see cref="MaxBytes"/> of unacknowledged
 /// lines are waiting, new lines are refused and counted in <see cref="Dropped"/>: the audit log in the database
-/// still has every record, the SIEM copy is what is bounded.
+/// still has every record, the SIEM copy is what is bounded. The lines hold no secrets (host names, trust states,
+/// report ids, audit actions) but are the service's own state: both files are 0600, created so and replaced by
+/// <see cref="AtomicFile"/> (ack without fsync, compaction with).
 /// </summary>
 public sealed class DiskQueue : IDisposable
 {
@@ -38,7 +41,13 @@ public sealed class DiskQueue : IDisposable
         _ackPath = Path.Combine(directory, "queue.ack");
         _acked = File.Exists(_ackPath) && new FileInfo(_ackPath).Length == 8 ? BinaryPrimitives.ReadInt64BigEndian(File.ReadAllBytes(_ackPath)) : 0;
         _last = _acked;
-        _data = new FileStream(_dataPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = AtomicFile.OwnerOnly;
+        }
+
+        _data = new FileStream(_dataPath, options);
         Load();
     }
 
@@ -141,9 +150,8 @@ public sealed class DiskQueue : IDisposable
             _acked = Math.Max(_acked, sequence);
             var ack = new byte[8];
             BinaryPrimitives.WriteInt64BigEndian(ack, _acked);
-            var tmp = _ackPath + ".tmp";
-            File.WriteAllBytes(tmp, ack);
-            File.Move(tmp, _ackPath, overwrite: true);
+            // No fsync (hot path, as before): a lost ack after power loss only re-sends lines the receiver may have.
+            AtomicFile.Write(_ackPath, ack, AtomicFile.OwnerOnly, flushToDisk: false);
             if (_pending.Count == 0 && _data.Length > (1 << 20))
             {
                 // Everything delivered: start the data file afresh instead of growing it forever.
@@ -200,9 +208,8 @@ public sealed class DiskQueue : IDisposable
 
     private void Compact()
     {
-        var tmp = _dataPath + ".tmp";
         var moved = new List<(long, long, int)>(_pending.Count);
-        using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        AtomicFile.Write(_dataPath, output =>
         {
             var header = new byte[HeaderSize];
             foreach (var (seq, offset, len) in _pending)
@@ -217,11 +224,9 @@ public sealed class DiskQueue : IDisposable
                 output.Write(buffer);
             }
 
-            output.Flush(flushToDisk: true);
-        }
-
-        _data.Dispose();
-        File.Move(tmp, _dataPath, overwrite: true);
+            // Closed before the rename, as before (Windows cannot rename over an open file); AtomicFile fsyncs next.
+            _data.Dispose();
+        }, AtomicFile.OwnerOnly, flushToDisk: true);
         _data = new FileStream(_dataPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         _data.Seek(0, SeekOrigin.End);
         _pending.Clear();

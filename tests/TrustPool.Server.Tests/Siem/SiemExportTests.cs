@@ -64,6 +64,37 @@ public sealed partial class SiemExportTests
     }
 
     [Fact]
+    public void DiskQueue_AckAndCompaction_FilesAre0600AndNoTempLeft()
+    {
+        var dir = TestTemp.CreateDirectory("tp-queue-").FullName;
+        File.WriteAllText(Path.Combine(dir, "queue.ack.tmp"), "stale fixed temp from an older version");
+        var big = new string('x', 1 << 20);
+        using (var q = new DiskQueue(dir))
+        {
+            for (var i = 0; i < 18; i++)
+            {
+                q.Append(seq => $"{seq} {big}");
+            }
+
+            q.Append(seq => $"line {seq}");
+            q.Ack(18); // the first pending record now starts past 16 MiB: compaction
+            Assert.True(new FileInfo(Path.Combine(dir, "queue.data")).Length < 1024);
+            Assert.Equal(20, q.Append(seq => $"line {seq}"));
+            Assert.Equal(["line 19", "line 20"], q.Peek(10).Select(l => l.Line));
+        }
+
+        Assert.Equal(["queue.ack", "queue.ack.tmp", "queue.data"], Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "queue.ack")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "queue.data")));
+        }
+
+        using var reopened = new DiskQueue(dir);
+        Assert.Equal(["line 19", "line 20"], reopened.Peek(10).Select(l => l.Line));
+    }
+
+    [Fact]
     public void DiskQueue_Full_RefusesAndCounts()
     {
         using var q = new DiskQueue(TestTemp.CreateDirectory("tp-queue-").FullName, maxBytes: 100);

@@ -25,7 +25,11 @@ public class BenchAttestCommandTests
         Assert.True(root.GetProperty("p50Ms").GetDouble() > 0);
         Assert.True(root.GetProperty("enrollSeconds").GetDouble() > 0);
         Assert.True(root.GetProperty("serviceCpuSeconds").GetDouble() >= 0);
-        Assert.True(root.GetProperty("agentCpuSeconds").GetDouble() > 0, "the agents run in their own process and use CPU");
+        Assert.True(root.GetProperty("agentCpuSeconds").GetDouble() >= 0);
+        // The agents run in their own process and use CPU: summed over the rounds (20 quotes of the last round alone can
+        // take under the 5 ms that the 2-decimal rounding shows as 0; the first round also does the TLS handshakes).
+        Assert.True(root.GetProperty("rounds").EnumerateArray().Sum(x => x.GetProperty("agentCpuSeconds").GetDouble()) > 0,
+            "the agents run in their own process and use CPU");
         Assert.True(root.GetProperty("servicePeakRssMb").GetDouble() > 0);
         Assert.True(root.GetProperty("agentsPeakRssMb").GetDouble() > 0);
         var rounds = root.GetProperty("rounds").EnumerateArray().ToList();

@@ -384,7 +384,7 @@ public sealed record ServerOptions
             InstanceId = s[nameof(InstanceId)] ?? o.InstanceId,
             OpenStackPlacement = s[nameof(OpenStackPlacement)] ?? o.OpenStackPlacement,
             Syslog = s[nameof(Syslog)] ?? o.Syslog,
-            SyslogTls = s[nameof(SyslogTls)] is { } tls ? string.Equals(tls, "true", StringComparison.OrdinalIgnoreCase) : o.SyslogTls,
+            SyslogTls = Bool(s, nameof(SyslogTls), o.SyslogTls, errors),
             SyslogFormat = s[nameof(SyslogFormat)] ?? o.SyslogFormat,
             SyslogCaFile = s[nameof(SyslogCaFile)] ?? o.SyslogCaFile,
             PlacementNoAuthToken = s[nameof(PlacementNoAuthToken)] ?? o.PlacementNoAuthToken,
@@ -399,6 +399,24 @@ public sealed record ServerOptions
             PlacementReconcileSeconds = Int(s, nameof(PlacementReconcileSeconds), o.PlacementReconcileSeconds, errors),
             CheckpointIntervalSeconds = Int(s, nameof(CheckpointIntervalSeconds), o.CheckpointIntervalSeconds, errors),
         };
+    }
+
+    private static bool Bool(IConfiguration s, string key, bool fallback, List<string> errors)
+    {
+        var v = s[key];
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        if (bool.TryParse(v, out var b))
+        {
+            return b;
+        }
+
+        // "yes" or "1" must not silently mean false (plain TCP for a SIEM the operator asked to reach over TLS).
+        errors.Add($"{key}: '{v}' is not true or false");
+        return fallback;
     }
 
     private static int Int(IConfiguration s, string key, int fallback, List<string> errors)

@@ -87,24 +87,19 @@ public static class AuditRecords
         });
 
     public static AuditRecord PlacementMade(PlacementRecord p, Actor? actor) =>
-        new(AuditRecordTypes.PlacementMade, SchemaVersion, p.CreatedAt, new JsonObject
-        {
-            ["placementId"] = p.Id,
-            ["workload"] = p.Workload,
-            ["host"] = p.Host,
-            ["reportId"] = p.ReportId,
-            ["actor"] = ActorNode(actor),
-        });
+        new(AuditRecordTypes.PlacementMade, SchemaVersion, p.CreatedAt, Placement(p, actor));
 
     public static AuditRecord PlacementReleased(PlacementRecord p, Actor? actor, DateTimeOffset time) =>
-        new(AuditRecordTypes.PlacementReleased, SchemaVersion, time, new JsonObject
-        {
-            ["placementId"] = p.Id,
-            ["workload"] = p.Workload,
-            ["host"] = p.Host,
-            ["reportId"] = p.ReportId,
-            ["actor"] = ActorNode(actor),
-        });
+        new(AuditRecordTypes.PlacementReleased, SchemaVersion, time, Placement(p, actor));
+
+    private static JsonObject Placement(PlacementRecord p, Actor? actor) => new()
+    {
+        ["placementId"] = p.Id,
+        ["workload"] = p.Workload,
+        ["host"] = p.Host,
+        ["reportId"] = p.ReportId,
+        ["actor"] = ActorNode(actor),
+    };
 
     /// <summary>An evacuation plan: the moves (workload, from, to) as the API returned them, its digest, and who asked for it.</summary>
     public static AuditRecord EvacuationPlanned(JsonNode plan, Actor? actor, DateTimeOffset time) =>
@@ -147,47 +142,47 @@ public static class AuditRecords
 
     /// <summary>An API token created: its id, name and role, never the token nor its hash.</summary>
     public static AuditRecord TokenCreated(TokenRecord token, Actor? actor, DateTimeOffset time) =>
-        new(AuditRecordTypes.TokenCreated, SchemaVersion, time, new JsonObject
-        {
-            ["tokenId"] = token.Id,
-            ["name"] = token.Name,
-            ["role"] = token.Role,
-            ["actor"] = ActorNode(actor),
-        });
+        new(AuditRecordTypes.TokenCreated, SchemaVersion, time, Token(token, actor));
 
     /// <summary>An API token revoked: its id, name and role, never the token nor its hash.</summary>
     public static AuditRecord TokenRevoked(TokenRecord token, Actor? actor, DateTimeOffset time) =>
-        new(AuditRecordTypes.TokenRevoked, SchemaVersion, time, new JsonObject
-        {
-            ["tokenId"] = token.Id,
-            ["name"] = token.Name,
-            ["role"] = token.Role,
-            ["actor"] = ActorNode(actor),
-        });
+        new(AuditRecordTypes.TokenRevoked, SchemaVersion, time, Token(token, actor));
+
+    private static JsonObject Token(TokenRecord token, Actor? actor) => new()
+    {
+        ["tokenId"] = token.Id,
+        ["name"] = token.Name,
+        ["role"] = token.Role,
+        ["actor"] = ActorNode(actor),
+    };
 
     /// <summary>
     /// A webhook subscription created: id, the URL's origin and SHA-256, events; never its HMAC secret. The full URL is
     /// left out because receivers often carry a credential in it (path or query) and readers may read the audit log.
     /// </summary>
     public static AuditRecord WebhookCreated(WebhookRecord hook, Actor? actor, DateTimeOffset time) =>
-        new(AuditRecordTypes.WebhookCreated, SchemaVersion, time, new JsonObject
-        {
-            ["webhookId"] = hook.Id,
-            ["urlOrigin"] = Origin(hook.Url),
-            ["urlSha256"] = Sha256Hex(hook.Url),
-            ["events"] = JsonNode.Parse(hook.EventsJson),
-            ["actor"] = ActorNode(actor),
-        });
+        new(AuditRecordTypes.WebhookCreated, SchemaVersion, time, Webhook(hook, actor, withEvents: true));
 
     /// <summary>A webhook subscription deleted: id, the URL's origin and SHA-256, never its HMAC secret.</summary>
     public static AuditRecord WebhookDeleted(WebhookRecord hook, Actor? actor, DateTimeOffset time) =>
-        new(AuditRecordTypes.WebhookDeleted, SchemaVersion, time, new JsonObject
+        new(AuditRecordTypes.WebhookDeleted, SchemaVersion, time, Webhook(hook, actor, withEvents: false));
+
+    private static JsonObject Webhook(WebhookRecord hook, Actor? actor, bool withEvents)
+    {
+        var fields = new JsonObject
         {
             ["webhookId"] = hook.Id,
             ["urlOrigin"] = Origin(hook.Url),
             ["urlSha256"] = Sha256Hex(hook.Url),
-            ["actor"] = ActorNode(actor),
-        });
+        };
+        if (withEvents)
+        {
+            fields["events"] = JsonNode.Parse(hook.EventsJson);
+        }
+
+        fields["actor"] = ActorNode(actor);
+        return fields;
+    }
 
     /// <summary>Who acted: the id, name and role of the bearer token (never the token), or null when unknown.</summary>
     private static JsonObject? ActorNode(Actor? actor) => actor is null ? null : new JsonObject
@@ -197,8 +192,7 @@ public static class AuditRecords
         ["role"] = Roles.Name(actor.Role),
     };
 
-    /// <summary>scheme://host[:port] of a URL, without user info, path or query.</summary>
-    private static string Origin(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.GetLeftPart(UriPartial.Authority).Replace(u.UserInfo + "@", "", StringComparison.Ordinal) : "";
+    private static string Origin(string url) => Events.TrustEvents.Origin(url) ?? "";
 
     private static JsonNode Tags(string tagsJson) => JsonNode.Parse(tagsJson) ?? new JsonObject();
 

@@ -141,11 +141,11 @@ public sealed class TrustEvents : IAsyncDisposable
                     return;
                 }
 
-                ServerLog.WebhookFailed(_logger, hook.Id, LoggableUrl(hook.Url), $"HTTP {(int)response.StatusCode}");
+                ServerLog.WebhookFailed(_logger, hook.Id, Origin(hook.Url) ?? "(invalid URL)", $"HTTP {(int)response.StatusCode}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !_stop.IsCancellationRequested)
             {
-                ServerLog.WebhookFailed(_logger, hook.Id, LoggableUrl(hook.Url), e.Message);
+                ServerLog.WebhookFailed(_logger, hook.Id, Origin(hook.Url) ?? "(invalid URL)", e.Message);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500 << attempt), _stop.Token);
@@ -169,9 +169,10 @@ public sealed class TrustEvents : IAsyncDisposable
     }
 
     /// <summary>
-    /// A webhook URL as it may appear in a log: scheme, host, port and path. Receivers often carry their own credential in
-    /// the user info or the query (<c>https://user:secret@hooks/...?token=...</c>): never logged.
+    /// The scheme, host and port of a webhook URL (null when it is not an absolute URL): all of it that may appear in a
+    /// log or an audit record. Receivers often carry their own credential in the user info, the path
+    /// (<c>/services/T000/B000/secret</c>) or the query.
     /// </summary>
-    public static string LoggableUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(invalid URL)";
+    public static string? Origin(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) : null;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace TrustPool.Tpm.Files;
@@ -67,9 +68,27 @@ public static class AtomicFile
         var temp = CreateTemp(path, mode, stream => stream.Write(content.Span), flushToDisk: true);
         try
         {
-            // overwrite: false fails with IOException when the target exists, atomically with respect to the check.
-            File.Move(temp, path, overwrite: false);
-            return true;
+            if (OperatingSystem.IsWindows())
+            {
+                // MoveFileEx without MOVEFILE_REPLACE_EXISTING: exclusive on Windows.
+                File.Move(temp, path, overwrite: false);
+                return true;
+            }
+
+            // File.Move(overwrite: false) checks and then renames on Unix: two racing callers can both "win". link(2)
+            // fails with EEXIST atomically when the target exists, so exactly one caller's file is linked into place.
+            if (Link(temp, Path.GetFullPath(path)) == 0)
+            {
+                return true;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EExist)
+            {
+                return false;
+            }
+
+            throw new IOException($"link {temp} -> {path} failed: errno {errno}");
         }
         catch (IOException) when (File.Exists(path))
         {
@@ -123,4 +142,11 @@ public static class AtomicFile
             // Best effort: the original failure is the one to report.
         }
     }
+
+    /// <summary>EEXIST on Linux.</summary>
+    private const int EExist = 17;
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string target);
 }

@@ -113,7 +113,7 @@ public sealed class AuditLog
                 fields.Add(new(k, v is JsonValue jv && jv.TryGetValue<string>(out var str) ? str : v?.ToJsonString() ?? "null"));
             }
 
-            siem.Publish(e.Record.Type, global::TrustPool.Server.Siem.SiemSeverity.Informational, $"audit {e.Record.Type} #{e.Index}", fields);
+            siem.Publish(e.Record.Type, global::TrustPool.Audit.Siem.SiemSeverity.Informational, $"audit {e.Record.Type} #{e.Index}", fields);
         }
     }
 

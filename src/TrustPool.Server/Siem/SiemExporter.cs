@@ -1,4 +1,5 @@
 using TrustPool.Attestation;
+using TrustPool.Audit.Siem;
 using TrustPool.Server.Events;
 
 namespace TrustPool.Server.Siem;

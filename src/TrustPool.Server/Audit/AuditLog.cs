@@ -150,12 +150,12 @@ public sealed class AuditLog
         var current = await tx.GetAuditSizeAsync();
         if (size < 1 || size > current)
         {
-            throw ApiException.BadRequest("size", $"must be 1..{current} (the log has {current} leaves)");
+            throw ServiceException.Invalid("size", $"must be 1..{current} (the log has {current} leaves)");
         }
 
         if (leaf < 0 || leaf >= size)
         {
-            throw ApiException.BadRequest("leaf", $"must be 0..{size - 1}");
+            throw ServiceException.Invalid("leaf", $"must be 0..{size - 1}");
         }
 
         var tree = new MerkleTree(new SqlMerkleNodeStore(tx), (ulong)current);
@@ -171,12 +171,12 @@ public sealed class AuditLog
         var current = await tx.GetAuditSizeAsync();
         if (to < 0 || to > current)
         {
-            throw ApiException.BadRequest("to", $"must be 0..{current} (the log has {current} leaves)");
+            throw ServiceException.Invalid("to", $"must be 0..{current} (the log has {current} leaves)");
         }
 
         if (from < 0 || from > to)
         {
-            throw ApiException.BadRequest("from", $"must be 0..{to}");
+            throw ServiceException.Invalid("from", $"must be 0..{to}");
         }
 
         var tree = new MerkleTree(new SqlMerkleNodeStore(tx), (ulong)current);
@@ -191,13 +191,13 @@ public sealed class AuditLog
         var size = await tx.GetAuditSizeAsync();
         if (from < 0 || from > size)
         {
-            throw ApiException.BadRequest("from", $"must be 0..{size}");
+            throw ServiceException.Invalid("from", $"must be 0..{size}");
         }
 
         var end = to ?? size;
         if (end < from || end > size)
         {
-            throw ApiException.BadRequest("to", $"must be {from}..{size}");
+            throw ServiceException.Invalid("to", $"must be {from}..{size}");
         }
 
         end = Math.Min(end, from + MaxPage);

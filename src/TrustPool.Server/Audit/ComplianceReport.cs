@@ -11,34 +11,34 @@ namespace TrustPool.Server.Audit;
 /// <summary>What a compliance report is about: one workload, or one host over an interval.</summary>
 public sealed record ComplianceQuery(string? Workload, string? Host, DateTimeOffset? From, DateTimeOffset? To)
 {
-    /// <summary>Checks the combination; <see cref="ApiException"/> (400) names the field.</summary>
+    /// <summary>Checks the combination; <see cref="ServiceException"/> (bad input) names the field.</summary>
     public void Validate()
     {
         if ((Workload is null) == (Host is null))
         {
-            throw ApiException.BadRequest("workload", "give either workload, or host with from and to");
+            throw ServiceException.Invalid("workload", "give either workload, or host with from and to");
         }
 
         if (Workload is { Length: 0 or > 253 })
         {
-            throw ApiException.BadRequest("workload", "must be 1..253 characters");
+            throw ServiceException.Invalid("workload", "must be 1..253 characters");
         }
 
         if (Host is not null)
         {
             if (Host.Length is 0 or > 253)
             {
-                throw ApiException.BadRequest("host", "must be 1..253 characters");
+                throw ServiceException.Invalid("host", "must be 1..253 characters");
             }
 
             if (From is not { } from || To is not { } to)
             {
-                throw ApiException.BadRequest(From is null ? "from" : "to", "is required with host (ISO 8601 time)");
+                throw ServiceException.Invalid(From is null ? "from" : "to", "is required with host (ISO 8601 time)");
             }
 
             if (to <= from)
             {
-                throw ApiException.BadRequest("to", "must be after from");
+                throw ServiceException.Invalid("to", "must be after from");
             }
         }
     }

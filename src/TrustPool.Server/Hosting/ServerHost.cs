@@ -368,16 +368,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
-            var result = e switch
-            {
-                ApiException a => Problems.From(a),
-                BadHttpRequestException b => Problems.Result(b.StatusCode, "bad-request", b.Message),
-                BaselineFormatException b => Problems.Result(400, "bad-request", b.Message, b.Field),
-                PoolFormatException p => Problems.Result(400, "bad-request", p.Message, p.Field),
-                StoreConflictException c => Problems.Result(409, "conflict", c.Message),
-                StoreNotFoundException n => Problems.Result(404, "not-found", n.Message),
-                _ => null,
-            };
+            var result = Problems.FromException(e);
             if (result is null)
             {
                 ServerLog.Unhandled(Context.Logger, context.Request.Method, context.Request.Path, e);

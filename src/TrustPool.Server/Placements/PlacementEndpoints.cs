@@ -86,7 +86,7 @@ public static class PlacementEndpoints
     private static async Task<IResult> GetAsync(HttpContext http, ServerContext s, string id)
     {
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        var p = (await tx.ListPlacementsAsync(true, null, id)).FirstOrDefault() ?? throw ApiException.NotFound($"placement '{id}'");
+        var p = (await tx.ListPlacementsAsync(true, null, id)).FirstOrDefault() ?? throw ServiceException.NotFound($"placement '{id}'");
         return Results.Json(View(p));
     }
 
@@ -96,7 +96,7 @@ public static class PlacementEndpoints
         var placement = (await tx.ListPlacementsAsync(false, null, id)).FirstOrDefault();
         if (placement is null || !await tx.ReleasePlacementAsync(id, s.Now))
         {
-            throw ApiException.NotFound($"active placement '{id}'");
+            throw ServiceException.NotFound($"active placement '{id}'");
         }
 
         var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementReleased(placement, RoleFilter.ActorOf(http), s.Now));
@@ -169,7 +169,7 @@ public static class PlacementEndpoints
         var host = await tx.GetHostAsync(name);
         if (host is null || !await tx.UpdateHostInventoryAsync(name, inventory.ToJson()))
         {
-            throw ApiException.NotFound($"host '{name}'");
+            throw ServiceException.NotFound($"host '{name}'");
         }
 
         // Operator-asserted capacity and power decide placements: audited with old and new values.

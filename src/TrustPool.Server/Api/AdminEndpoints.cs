@@ -42,9 +42,8 @@ public static class AdminEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             await tx.InsertTokenAsync(record);
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.TokenCreated(record, RoleFilter.ActorOf(http), s.Now));
+            tx.Audit(AuditRecords.TokenCreated(record, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         return Results.Created($"/v1/tokens/{record.Id}", new JsonObject { ["id"] = record.Id, ["name"] = record.Name, ["role"] = record.Role, ["token"] = token });
@@ -73,9 +72,8 @@ public static class AdminEndpoints
                 throw ServiceException.NotFound($"token '{id}'");
             }
 
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.TokenRevoked(token, RoleFilter.ActorOf(http), s.Now));
+            tx.Audit(AuditRecords.TokenRevoked(token, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Tokens.ForgetCached();
@@ -98,9 +96,8 @@ public static class AdminEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             await tx.InsertWebhookAsync(record);
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.WebhookCreated(record, RoleFilter.ActorOf(http), s.Now));
+            tx.Audit(AuditRecords.WebhookCreated(record, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         return Results.Created($"/v1/webhooks/{record.Id}", new JsonObject
@@ -130,9 +127,8 @@ public static class AdminEndpoints
             throw ServiceException.NotFound($"webhook '{id}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.WebhookDeleted(hook, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.WebhookDeleted(hook, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         return Results.NoContent();
     }
 }

@@ -63,7 +63,7 @@ public static class AuditEndpoints
             : throw ServiceException.Invalid(field, "must be an ISO 8601 time such as 2026-11-27T10:00:00Z");
     }
 
-    private static AuditLog Log(ServerContext s) => s.Audit ?? throw new ServiceException(ServiceErrorKind.Unavailable, "audit-unavailable", "this service has no audit log");
+    private static AuditLog Log(ServerContext s) => s.Audit;
 
     /// <summary>The latest checkpoint as a signed note (text/plain), signing a new one when due.</summary>
     private static async Task<IResult> CheckpointAsync(HttpContext http, ServerContext s)

@@ -124,9 +124,8 @@ public static class BaselineEndpoints
                 created.Add(Summary(baselineName, KindName(kind), version, digest, baseline.Pcrs.Count, host.Name, s.Now));
             }
 
-            var entries = await s.Audit.AppendIfAsync(tx, [.. records]);
+            tx.Audit([.. records]);
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -160,10 +159,9 @@ public static class BaselineEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             (version, digest) = await StoreVersionAsync(tx, baseline, s);
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
+            tx.Audit(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
                 KindName(baseline.Kind), digest, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -251,9 +249,8 @@ public static class BaselineEndpoints
             throw ServiceException.NotFound($"baseline '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged("deleted", name, null, null, null, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.BaselineChanged("deleted", name, null, null, null, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Policy.Invalidate();
         return Results.NoContent();
     }

@@ -89,9 +89,8 @@ public static class HostEndpoints
             throw ServiceException.NotFound($"host '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostRemoved(removed, name, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.HostRemoved(removed, name, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
         s.Events.PublishEnrollmentEnded(name, removed?.EnrollmentId);
@@ -130,9 +129,8 @@ public static class HostEndpoints
         await tx.UpdateHostTagsAsync(name, tagsJson);
 
         // Tags change pool membership and placement and are only the operator's word: audited with old and new values.
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostTagsChanged(name, host.TagsJson, tagsJson, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.HostTagsChanged(name, host.TagsJson, tagsJson, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Placement?.Enqueue(name);
         // A trusted report was judged against the old tags: a pool that required them must not keep trusting the host.
         s.Reattestation.HostChanged(name);

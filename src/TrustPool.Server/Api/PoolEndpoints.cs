@@ -94,9 +94,8 @@ public static class PoolEndpoints
         {
             var document = PoolJson.Serialize(pool);
             version = await tx.UpsertPoolAsync(new PoolRecord(pool.Name, 0, document, s.Now));
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now, actor));
+            tx.Audit(AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now, actor));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -132,9 +131,8 @@ public static class PoolEndpoints
             throw ServiceException.NotFound($"pool '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged("deleted", name, null, null, s.Now, RoleFilter.ActorOf(http)));
+        tx.Audit(AuditRecords.PoolChanged("deleted", name, null, null, s.Now, RoleFilter.ActorOf(http)));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Policy.Invalidate();
         return Results.NoContent();
     }

@@ -44,9 +44,6 @@ public sealed class AttestationService : IDisposable
     /// <summary>The last trust written per host, with the enrollment it belonged to: a new enrollment's first report is always a change.</summary>
     private readonly ConcurrentDictionary<string, (string? Enrollment, TrustLevel Trust)> _lastTrust = new(StringComparer.Ordinal);
 
-    /// <summary>The audit log a re-enrollment requirement is recorded in.</summary>
-    public AuditLog? Audit { get; init; }
-
     public AttestationService(ITrustStore store, AgentClient agents, ReportSigner signer, PolicyCache policy, NonceRegistry nonces, ReportWriter writer,
         TrustEvents events, ServerMetrics metrics, ServerOptions options, TimeProvider time, ILogger logger)
     {
@@ -270,9 +267,8 @@ public sealed class AttestationService : IDisposable
         await using (var tx = await _store.BeginAsync(ct))
         {
             await tx.UpdateHostStateAsync(host.Name, HostStates.ReEnrollmentRequired);
-            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
+            tx.Audit(AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
             await tx.CommitAsync();
-            Audit?.Published(entries);
         }
 
         Forget(host.Name);

@@ -37,9 +37,6 @@ public sealed partial class EnrollmentService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    /// <summary>The audit log enrollments are recorded in (same transaction as the host row).</summary>
-    public AuditLog? Audit { get; init; }
-
     public EnrollmentService(ITrustStore store, AgentClient agents, ServerOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
@@ -222,9 +219,8 @@ public sealed partial class EnrollmentService
                 await tx.UpdateHostAsync(host);
             }
 
-            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostEnrolled(host, existing is not null, actor, _time.GetUtcNow()));
+            tx.Audit(AuditRecords.HostEnrolled(host, existing is not null, actor, _time.GetUtcNow()));
             await tx.CommitAsync();
-            Audit?.Published(entries);
         }
         catch (StoreConflictException)
         {

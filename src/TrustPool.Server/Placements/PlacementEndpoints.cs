@@ -63,9 +63,8 @@ public static class PlacementEndpoints
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
                 await tx.InsertPlacementAsync(record);
-                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementMade(record, RoleFilter.ActorOf(http)));
+                tx.Audit(AuditRecords.PlacementMade(record, RoleFilter.ActorOf(http)));
                 await tx.CommitAsync();
-                s.Audit?.Published(entries);
             }
 
             return Results.Created($"/v1/placements/{record.Id}", View(record));
@@ -99,9 +98,8 @@ public static class PlacementEndpoints
             throw ServiceException.NotFound($"active placement '{id}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementReleased(placement, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.PlacementReleased(placement, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         return Results.NoContent();
     }
 
@@ -125,9 +123,8 @@ public static class PlacementEndpoints
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
                 // The plan as returned (re-parsed so every value is plain JSON for the canonical encoding).
-                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
+                tx.Audit(AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
                 await tx.CommitAsync();
-                s.Audit?.Published(entries);
             }
 
             return Results.Json(result);
@@ -173,9 +170,8 @@ public static class PlacementEndpoints
         }
 
         // Operator-asserted capacity and power decide placements: audited with old and new values.
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostInventoryChanged(name, host.InventoryJson, inventory.ToJson(), RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.HostInventoryChanged(name, host.InventoryJson, inventory.ToJson(), RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         return Results.Json(JsonNode.Parse(inventory.ToJson()));
     }
 

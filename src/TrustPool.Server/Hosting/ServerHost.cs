@@ -294,6 +294,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(LoggerFactory);
         builder.Services.AddSingleton(Context);
         builder.Services.AddSingleton(Context.Tokens);
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
         builder.WebHost.ConfigureKestrel(k =>

@@ -1,6 +1,5 @@
 using TrustPool.Audit.Compliance;
 using TrustPool.Audit.Records;
-using TrustPool.Server.Api;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Audit;
@@ -11,7 +10,7 @@ namespace TrustPool.Server.Audit;
 /// </summary>
 public static class ComplianceReport
 {
-    /// <summary>The report of <paramref name="query"/>; <see cref="ApiException"/> (400) names a bad query field.</summary>
+    /// <summary>The report of <paramref name="query"/>; <see cref="ServiceException"/> (bad input) names a bad query field.</summary>
     public static async Task<System.Text.Json.Nodes.JsonObject> BuildAsync(ITrustStore store, AuditLog log, ComplianceQuery query, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -23,7 +22,7 @@ public static class ComplianceReport
         }
         catch (ComplianceQueryException e)
         {
-            throw ApiException.BadRequest(e.Field, e.Reason);
+            throw ServiceException.Invalid(e.Field, e.Reason);
         }
 
         var checkpoint = await log.CheckpointAsync(store, ct);

@@ -129,7 +129,7 @@ public sealed class ServerHost : IAsyncDisposable
                 ServerLog.SecretOnCommandLine(logger, option, SecretAlternatives(option));
             }
 
-            var store = await TrustStore.OpenAsync(options.Database, data, cancellationToken);
+            var store = await TrustStore.OpenAsync(options.Database, data, cancellationToken, time);
             asyncOwned.Add(store);
             ServerLog.DatabaseOpened(logger, store.Provider, ServerOptions.Redact(options.Database));
 
@@ -184,7 +184,7 @@ public sealed class ServerHost : IAsyncDisposable
             owned.Add(auditKey);
             auditKey.ImportFromPem(await File.ReadAllTextAsync(keyPath, cancellationToken));
             var audit = new Audit.AuditLog(auditKey, time, TimeSpan.FromSeconds(options.CheckpointIntervalSeconds));
-            var writer = new ReportWriter(store) { Audit = audit };
+            var writer = new ReportWriter(store);
             asyncOwned.Insert(0, writer);
             var events = new TrustEvents(store, logger);
             asyncOwned.Insert(0, events);
@@ -192,7 +192,7 @@ public sealed class ServerHost : IAsyncDisposable
             var hostsByTrust = new HostsByTrust(time);
             var metrics = new ServerMetrics(hostsByTrust.Snapshot);
             owned.Add(metrics);
-            var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger) { Audit = audit };
+            var attestations = new AttestationService(store, agents, signer, policy, new NonceRegistry(time), writer, events, metrics, options, time, logger);
             owned.Add(attestations);
             attestations.Recorded += hostsByTrust.Apply;
             events.EnrollmentEnded += hostsByTrust.End;
@@ -230,7 +230,7 @@ public sealed class ServerHost : IAsyncDisposable
                     Path.Combine(data, "siem-queue"), time, logger);
                 asyncOwned.Insert(0, siem);
                 siem.Attach(events);
-                audit.Siem = siem;
+                siem.Attach(store);
             }
 
             var context = new ServerContext
@@ -244,7 +244,7 @@ public sealed class ServerHost : IAsyncDisposable
                 Agents = agents,
                 Signer = signer,
                 Tokens = tokens,
-                Enrollment = new EnrollmentService(store, agents, options, time, logger) { Audit = audit },
+                Enrollment = new EnrollmentService(store, agents, options, time, logger),
                 Attestations = attestations,
                 Policy = policy,
                 Events = events,
@@ -294,6 +294,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(LoggerFactory);
         builder.Services.AddSingleton(Context);
         builder.Services.AddSingleton(Context.Tokens);
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
         builder.WebHost.ConfigureKestrel(k =>
@@ -368,16 +369,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
-            var result = e switch
-            {
-                ApiException a => Problems.From(a),
-                BadHttpRequestException b => Problems.Result(b.StatusCode, "bad-request", b.Message),
-                BaselineFormatException b => Problems.Result(400, "bad-request", b.Message, b.Field),
-                PoolFormatException p => Problems.Result(400, "bad-request", p.Message, p.Field),
-                StoreConflictException c => Problems.Result(409, "conflict", c.Message),
-                StoreNotFoundException n => Problems.Result(404, "not-found", n.Message),
-                _ => null,
-            };
+            var result = Problems.FromException(e);
             if (result is null)
             {
                 ServerLog.Unhandled(Context.Logger, context.Request.Method, context.Request.Path, e);

@@ -34,7 +34,17 @@ internal sealed class SqlTrustStore : ITrustStore
 
     public string Provider { get; }
 
+    public event Action<IReadOnlyList<Audit.AuditEntry>>? AuditCommitted;
+
+    /// <summary>The clock audit leaves are stamped with (the service's).</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>Appends each committing transaction's audit records (one per store: it caches the committed right edge).</summary>
+    internal AuditAppender Appender { get; } = new();
+
     internal bool IsPostgres => _dataSource is not null;
+
+    internal void OnAuditCommitted(IReadOnlyList<Audit.AuditEntry> entries) => AuditCommitted?.Invoke(entries);
 
     internal static SqlTrustStore ForSqlite(string path)
     {

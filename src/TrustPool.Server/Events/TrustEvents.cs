@@ -56,13 +56,16 @@ public sealed class TrustEvents : IAsyncDisposable
 
     public void PublishEnrollmentEnded(string host, string? enrollment)
     {
-        try
+        foreach (var subscriber in EnrollmentEnded?.GetInvocationList() ?? [])
         {
-            EnrollmentEnded?.Invoke(host, enrollment);
-        }
-        catch (Exception e)
-        {
-            ServerLog.SubscriberFailed(_logger, e);
+            try
+            {
+                ((Action<string, string?>)subscriber)(host, enrollment);
+            }
+            catch (Exception e)
+            {
+                ServerLog.SubscriberFailed(_logger, e);
+            }
         }
     }
 
@@ -70,13 +73,18 @@ public sealed class TrustEvents : IAsyncDisposable
     {
         ServerLog.TrustChanged(_logger, change.Host, change.Previous?.ToString() ?? "none", change.Current.ToString(), change.ReportId,
             string.Join("; ", change.Reasons));
-        try
+        // Each subscriber on its own: one that throws (a bug) must not keep the others (SIEM, Placement sync, the
+        // trust gauge) from hearing of the change.
+        foreach (var subscriber in Changed?.GetInvocationList() ?? [])
         {
-            Changed?.Invoke(change);
-        }
-        catch (Exception e)
-        {
-            ServerLog.SubscriberFailed(_logger, e);
+            try
+            {
+                ((Action<TrustChange>)subscriber)(change);
+            }
+            catch (Exception e)
+            {
+                ServerLog.SubscriberFailed(_logger, e);
+            }
         }
 
         _queue.Writer.TryWrite(change);

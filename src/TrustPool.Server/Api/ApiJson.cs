@@ -13,6 +13,7 @@ public static class ApiJson
     public static IReadOnlyList<IJsonTypeInfoResolver> Resolvers { get; } =
     [
         Contracts.PlacementJsonContext.Default,
+        Contracts.AdminJsonContext.Default,
     ];
 
     /// <summary>Puts the contract contexts at the front of the service's HTTP JSON options.</summary>

@@ -1,134 +1,77 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using TrustPool.Server.Audit;
+using TrustPool.Server.Api.Contracts;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
-using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Api;
 
 /// <summary>
-/// <c>/v1/tokens</c> and <c>/v1/webhooks</c>: admin only. Each change (who may act, where trust events go) is an audit
-/// record in the transaction that makes it, with who made it; never a token, its hash or a webhook secret.
+/// <c>/v1/tokens</c> and <c>/v1/webhooks</c>: admin only. The handlers parse, make one <see cref="AdminService"/> call
+/// and serialize; each change is an audit record there, never a token, its hash or a webhook secret.
 /// </summary>
 public static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder v1)
     {
-        v1.MapPost("/tokens", CreateTokenAsync).RequireRole(Role.Admin).WithName("CreateToken");
-        v1.MapGet("/tokens", ListTokensAsync).RequireRole(Role.Admin).WithName("ListTokens");
-        v1.MapDelete("/tokens/{id}", RevokeTokenAsync).RequireRole(Role.Admin).WithName("RevokeToken");
-        v1.MapPost("/webhooks", CreateWebhookAsync).RequireRole(Role.Admin).WithName("CreateWebhook");
-        v1.MapGet("/webhooks", ListWebhooksAsync).RequireRole(Role.Admin).WithName("ListWebhooks");
-        v1.MapDelete("/webhooks/{id}", DeleteWebhookAsync).RequireRole(Role.Admin).WithName("DeleteWebhook");
+        v1.MapPost("/tokens", CreateTokenAsync).RequireRole(Role.Admin).WithName("CreateToken")
+            .Accepts<CreateTokenRequest>("application/json").ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413);
+        v1.MapGet("/tokens", ListTokensAsync).RequireRole(Role.Admin).WithName("ListTokens")
+            .ProducesProblem(401).ProducesProblem(403);
+        v1.MapDelete("/tokens/{id}", RevokeTokenAsync).RequireRole(Role.Admin).WithName("RevokeToken")
+            .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
+        v1.MapPost("/webhooks", CreateWebhookAsync).RequireRole(Role.Admin).WithName("CreateWebhook")
+            .Accepts<CreateWebhookRequest>("application/json").ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413);
+        v1.MapGet("/webhooks", ListWebhooksAsync).RequireRole(Role.Admin).WithName("ListWebhooks")
+            .ProducesProblem(401).ProducesProblem(403);
+        v1.MapDelete("/webhooks/{id}", DeleteWebhookAsync).RequireRole(Role.Admin).WithName("DeleteWebhook")
+            .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
     }
 
     /// <summary><c>{role, name?}</c> → the token in clear text, shown this once.</summary>
-    private static async Task<IResult> CreateTokenAsync(HttpContext http, ServerContext s)
+    private static async Task<Created<CreatedToken>> CreateTokenAsync(HttpContext http, ServerContext s)
     {
-        using var body = await JsonBody.ReadAsync(http.Request);
-        var roleName = body.RequiredString("role", 16);
-        if (!Roles.TryParse(roleName, out var role))
+        CreateTokenRequest request;
+        using (var body = await JsonBody.ReadAsync(http.Request))
         {
-            throw ServiceException.Invalid("role", $"'{roleName}' is not admin, operator or reader");
+            request = CreateTokenRequest.Parse(body);
         }
 
-        var name = body.OptionalString("name", 128) ?? roleName;
-        var (record, token) = s.Tokens.NewRecord(name, role);
-        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
-        {
-            await tx.InsertTokenAsync(record);
-            tx.Audit(AuditRecords.TokenCreated(record, RoleFilter.ActorOf(http), s.Now));
-            await tx.CommitAsync();
-        }
-
-        return Results.Created($"/v1/tokens/{record.Id}", new JsonObject { ["id"] = record.Id, ["name"] = record.Name, ["role"] = record.Role, ["token"] = token });
+        var (record, token) = await s.Admin.CreateTokenAsync(request, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.Created($"/v1/tokens/{record.Id}", new CreatedToken(record.Id, record.Name, record.Role, token));
     }
 
-    private static async Task<IResult> ListTokensAsync(HttpContext http, ServerContext s)
+    private static async Task<Ok<TokenList>> ListTokensAsync(HttpContext http, ServerContext s) =>
+        TypedResults.Ok(new TokenList([.. (await s.Admin.ListTokensAsync(http.RequestAborted)).Select(TokenView.From)]));
+
+    private static async Task<NoContent> RevokeTokenAsync(HttpContext http, ServerContext s, string id)
     {
-        var tokens = await s.Store.ListTokensAsync(http.RequestAborted);
-        return Results.Json(new JsonObject
-        {
-            ["tokens"] = new JsonArray([.. tokens.Select(t => (JsonNode)new JsonObject
-            {
-                ["id"] = t.Id, ["name"] = t.Name, ["role"] = t.Role, ["createdAt"] = t.CreatedAt, ["revokedAt"] = t.RevokedAt,
-            })]),
-        });
-    }
-
-    private static async Task<IResult> RevokeTokenAsync(HttpContext http, ServerContext s, string id)
-    {
-        var token = (await s.Store.ListTokensAsync(http.RequestAborted)).FirstOrDefault(t => t.Id == id && t.RevokedAt is null)
-            ?? throw ServiceException.NotFound($"token '{id}'");
-        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
-        {
-            if (!await tx.RevokeTokenAsync(id, s.Now))
-            {
-                throw ServiceException.NotFound($"token '{id}'");
-            }
-
-            tx.Audit(AuditRecords.TokenRevoked(token, RoleFilter.ActorOf(http), s.Now));
-            await tx.CommitAsync();
-        }
-
-        s.Tokens.ForgetCached();
-        return Results.NoContent();
+        await s.Admin.RevokeTokenAsync(id, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.NoContent();
     }
 
     /// <summary><c>{url, events?}</c> → the subscription and its HMAC secret (base64), shown this once.</summary>
-    private static async Task<IResult> CreateWebhookAsync(HttpContext http, ServerContext s)
+    private static async Task<Created<CreatedWebhook>> CreateWebhookAsync(HttpContext http, ServerContext s)
     {
-        using var body = await JsonBody.ReadAsync(http.Request);
-        var url = body.RequiredString("url", 2048);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp))
+        CreateWebhookRequest request;
+        using (var body = await JsonBody.ReadAsync(http.Request))
         {
-            throw ServiceException.Invalid("url", "must be an absolute http(s) URL");
+            request = CreateWebhookRequest.Parse(body);
         }
 
-        var events = body.OptionalStringList("events", 16, 64) ?? ["trust.changed"];
-        var secret = RandomNumberGenerator.GetBytes(32);
-        var record = new WebhookRecord(Guid.NewGuid().ToString("N"), u.ToString(), secret, JsonSerializer.Serialize(events), s.Now);
-        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
-        {
-            await tx.InsertWebhookAsync(record);
-            tx.Audit(AuditRecords.WebhookCreated(record, RoleFilter.ActorOf(http), s.Now));
-            await tx.CommitAsync();
-        }
-
-        return Results.Created($"/v1/webhooks/{record.Id}", new JsonObject
-        {
-            ["id"] = record.Id, ["url"] = record.Url, ["events"] = JsonNode.Parse(record.EventsJson), ["secret"] = Convert.ToBase64String(secret),
-        });
+        var record = await s.Admin.CreateWebhookAsync(request, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.Created($"/v1/webhooks/{record.Id}",
+            new CreatedWebhook(record.Id, record.Url, AdminJson.Events(record.EventsJson), Convert.ToBase64String(record.Secret)));
     }
 
-    private static async Task<IResult> ListWebhooksAsync(HttpContext http, ServerContext s)
-    {
-        var hooks = await s.Store.ListWebhooksAsync(http.RequestAborted);
-        return Results.Json(new JsonObject
-        {
-            ["webhooks"] = new JsonArray([.. hooks.Select(h => (JsonNode)new JsonObject
-            {
-                ["id"] = h.Id, ["url"] = h.Url, ["events"] = JsonNode.Parse(h.EventsJson), ["createdAt"] = h.CreatedAt,
-            })]),
-        });
-    }
+    private static async Task<Ok<WebhookList>> ListWebhooksAsync(HttpContext http, ServerContext s) =>
+        TypedResults.Ok(new WebhookList([.. (await s.Admin.ListWebhooksAsync(http.RequestAborted)).Select(WebhookView.From)]));
 
-    private static async Task<IResult> DeleteWebhookAsync(HttpContext http, ServerContext s, string id)
+    private static async Task<NoContent> DeleteWebhookAsync(HttpContext http, ServerContext s, string id)
     {
-        var hook = (await s.Store.ListWebhooksAsync(http.RequestAborted)).FirstOrDefault(h => h.Id == id) ?? throw ServiceException.NotFound($"webhook '{id}'");
-        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        if (!await tx.DeleteWebhookAsync(id))
-        {
-            throw ServiceException.NotFound($"webhook '{id}'");
-        }
-
-        tx.Audit(AuditRecords.WebhookDeleted(hook, RoleFilter.ActorOf(http), s.Now));
-        await tx.CommitAsync();
-        return Results.NoContent();
+        await s.Admin.DeleteWebhookAsync(id, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.NoContent();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using TrustPool.Attestation.Baselines;
 using TrustPool.Attestation.Pools;
 using TrustPool.Server.Storage;
@@ -10,7 +11,7 @@ public static class Problems
 {
     public const string TypePrefix = "urn:trustpool:service:";
 
-    public static IResult Result(int status, string code, string detail, string? field = null, IDictionary<string, object?>? extensions = null)
+    public static ProblemHttpResult Result(int status, string code, string detail, string? field = null, IDictionary<string, object?>? extensions = null)
     {
         var ext = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (field is not null)
@@ -26,7 +27,7 @@ public static class Problems
             }
         }
 
-        return Results.Problem(detail: detail, statusCode: status, title: Title(status), type: TypePrefix + code, extensions: ext);
+        return TypedResults.Problem(detail: detail, statusCode: status, title: Title(status), type: TypePrefix + code, extensions: ext);
     }
 
     /// <summary>The HTTP status of a kind of refusal: the one place a service error becomes a status code.</summary>

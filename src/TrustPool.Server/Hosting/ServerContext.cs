@@ -53,5 +53,11 @@ public sealed class ServerContext
     /// <summary>OpenStack Placement trait sync, when configured.</summary>
     public OpenStack.PlacementSync? Placement { get; init; }
 
+    /// <summary>Placements, evacuation plans and host inventory (the write sequences with their audit records).</summary>
+    public Placements.PlacementService Placements => field ??= new(this);
+
+    /// <summary>API tokens and webhook subscriptions (the write sequences with their audit records).</summary>
+    public AdminService Admin => field ??= new(this);
+
     public DateTimeOffset Now => Time.GetUtcNow();
 }

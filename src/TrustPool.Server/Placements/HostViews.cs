@@ -9,7 +9,19 @@ using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Placements;
 
-/// <summary>A host's inventory as operators send it with <c>PUT /v1/hosts/{name}/inventory</c>.</summary>
+/// <summary>
+/// A host's inventory as operators send it with <c>PUT /v1/hosts/{name}/inventory</c>, as stored and returned (note
+/// <c>vCpus</c> here where the request says <c>vcpus</c>). Operator-asserted: it steers placement, never a verdict.
+/// </summary>
+/// <param name="VCpus">Virtual CPUs.</param>
+/// <param name="MemoryMb">Memory in MiB.</param>
+/// <param name="DiskGb">Disk in GiB.</param>
+/// <param name="IdleWatts">Power drawn idle, if known.</param>
+/// <param name="PeakWatts">Power drawn at full load, if known.</param>
+/// <param name="PowerEfficiency">Work per watt, if known.</param>
+/// <param name="Load">Current load 0..1.</param>
+/// <param name="Performance">Relative performance (1 by default).</param>
+[System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.Strict)]
 public sealed record HostInventory(int VCpus, long MemoryMb, long DiskGb, double? IdleWatts, double? PeakWatts, double? PowerEfficiency, double Load, double Performance)
 {
     public static readonly HostInventory None = new(0, 0, 0, null, null, null, 0, 1);

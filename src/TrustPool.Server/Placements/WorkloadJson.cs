@@ -67,17 +67,6 @@ public static partial class WorkloadJson
         };
     }
 
-    public static JsonObject ToJson(WorkloadRequest r) => new()
-    {
-        ["name"] = r.Name,
-        ["resources"] = new JsonObject { ["vcpus"] = r.Resources.VCpus, ["memoryMb"] = r.Resources.MemoryMb, ["diskGb"] = r.Resources.DiskGb },
-        ["trust"] = r.Trust.ToString().ToLowerInvariant(),
-        ["pools"] = new JsonArray([.. r.Pools.Select(p => (JsonNode)p)]),
-        ["tags"] = new JsonArray([.. r.Tags.Select(t => (JsonNode)((t.Forbidden ? "!" : "") + t.Key + "=" + t.Value))]),
-        ["affinityGroup"] = r.AffinityGroup,
-        ["antiAffinityGroup"] = r.AntiAffinityGroup,
-    };
-
     private static string? Str(JsonObject o, string field)
     {
         var v = o[field];

@@ -12,7 +12,7 @@ namespace TrustPool.Server.Api.Contracts;
 /// <param name="Name">The baseline name, or the prefix of the names when several kinds are asked (at most 64 characters).</param>
 /// <param name="Kinds">One to five of <c>platform</c>, <c>os</c>, <c>host-unique</c>, <c>software</c>, <c>asset-tag</c> (a single string is accepted too); duplicates are ignored.</param>
 /// <param name="Template">Which PCRs a platform/os baseline covers: <c>uefi</c> (default) or <c>txt</c>.</param>
-public sealed record ImportBaselineRequest(string FromHost, string Name, IReadOnlyList<string> Kinds, string? Template)
+public sealed record ImportBaselineRequest(string FromHost, string Name, IReadOnlyList<string> Kinds, string? Template = null)
 {
     /// <summary>Reads the request with the API's bounded accessors; the errors name the field at fault.</summary>
     public static ImportBaselineRequest Parse(JsonBody body)

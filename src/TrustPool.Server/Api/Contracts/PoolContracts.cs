@@ -32,9 +32,9 @@ public sealed record PoolRequirementDocument(
 /// least one platform, os or hostUnique baseline) and refuses baselines that do not exist or are of another kind.
 /// </summary>
 /// <param name="Name">[A-Za-z0-9._-]{1,64}.</param>
-/// <param name="Version">Ignored on write (the store numbers versions); 1 or more when given.</param>
 /// <param name="Require">The rules; every list may be omitted or empty, tags too.</param>
-public sealed record PoolDocument(string Name, int? Version, PoolRequirementDocument Require);
+/// <param name="Version">Ignored on write (the store numbers versions); 1 or more when given.</param>
+public sealed record PoolDocument(string Name, PoolRequirementDocument Require, int? Version = null);
 
 /// <summary>A pool as the API shows it: its document, stored version and the hosts currently trusted in it.</summary>
 /// <param name="Name">The pool name.</param>

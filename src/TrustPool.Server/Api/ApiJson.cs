@@ -14,6 +14,9 @@ public static class ApiJson
     [
         Contracts.PlacementJsonContext.Default,
         Contracts.AdminJsonContext.Default,
+        Contracts.BaselineJsonContext.Default,
+        Contracts.PoolJsonContext.Default,
+        Contracts.AuditJsonContext.Default,
     ];
 
     /// <summary>Puts the contract contexts at the front of the service's HTTP JSON options.</summary>

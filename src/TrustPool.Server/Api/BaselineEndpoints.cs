@@ -1,193 +1,78 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using TrustPool.Attestation.Baselines;
-using TrustPool.Server.Attesting;
-using TrustPool.Server.Audit;
+using TrustPool.Server.Api.Contracts;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
-using TrustPool.Server.Storage;
-using TrustPool.Tpm;
-using TrustPool.Tpm.Structures;
 
 namespace TrustPool.Server.Api;
 
 /// <summary><c>/v1/baselines</c>: import from a known-good host, create/edit as JSON (each change a new version), list, export, delete.</summary>
 public static class BaselineEndpoints
 {
-    /// <summary>PCR 10 is where IMA extends (Linux default); a software baseline needs it quoted.</summary>
-    private const int ImaPcr = 10;
-
-    /// <summary>PCR 23: where asset-tag provisioning (Intel ISecL) extends the tag certificate's digest.</summary>
-    private const int AssetTagPcr = 23;
+    /// <summary>Largest baseline document read (an IMA allowlist can be a few MiB).</summary>
+    private const int MaxDocumentBytes = 16 << 20;
 
     public static void Map(IEndpointRouteBuilder v1)
     {
-        v1.MapPost("/baselines/import", ImportFromHostAsync).RequireRole(Role.Operator).WithName("ImportBaseline");
-        v1.MapPost("/baselines", CreateAsync).RequireRole(Role.Operator).WithName("CreateBaseline");
-        v1.MapGet("/baselines", ListAsync).RequireRole(Role.Reader).WithName("ListBaselines");
-        v1.MapGet("/baselines/{name}", GetAsync).RequireRole(Role.Reader).WithName("GetBaseline");
-        v1.MapGet("/baselines/{name}/versions", VersionsAsync).RequireRole(Role.Reader).WithName("BaselineVersions");
-        v1.MapPut("/baselines/{name}", UpdateAsync).RequireRole(Role.Operator).WithName("UpdateBaseline");
-        v1.MapDelete("/baselines/{name}", DeleteAsync).RequireRole(Role.Operator).WithName("DeleteBaseline");
+        Errors(v1.MapPost("/baselines/import", ImportFromHostAsync).RequireRole(Role.Operator).WithName("ImportBaseline")
+            .Accepts<ImportBaselineRequest>("application/json"), 400, 404, 409, 413, 422, 502, 503);
+        Errors(v1.MapPost("/baselines", CreateAsync).RequireRole(Role.Operator).WithName("CreateBaseline")
+            .Accepts<BaselineDocument>("application/json"), 400, 409, 413);
+        Errors(v1.MapGet("/baselines", ListAsync).RequireRole(Role.Reader).WithName("ListBaselines"));
+        Errors(v1.MapGet("/baselines/{name}", GetAsync).RequireRole(Role.Reader).WithName("GetBaseline"), 404);
+        Errors(v1.MapGet("/baselines/{name}/versions", VersionsAsync).RequireRole(Role.Reader).WithName("BaselineVersions"), 404);
+        Errors(v1.MapPut("/baselines/{name}", UpdateAsync).RequireRole(Role.Operator).WithName("UpdateBaseline")
+            .Accepts<BaselineDocument>("application/json"), 400, 404, 409, 413);
+        Errors(v1.MapDelete("/baselines/{name}", DeleteAsync).RequireRole(Role.Operator).WithName("DeleteBaseline"), 404, 409);
     }
 
-    public static string KindName(BaselineKind kind) => kind switch
+    /// <summary>Declares the ProblemDetails a route can answer with: <paramref name="statuses"/> plus 401/403 (RoleFilter).</summary>
+    internal static RouteHandlerBuilder Errors(RouteHandlerBuilder route, params int[] statuses)
     {
-        BaselineKind.Platform => "platform",
-        BaselineKind.Os => "os",
-        BaselineKind.HostUnique => "host-unique",
-        BaselineKind.Software => "software",
-        _ => "asset-tag",
-    };
-
-    public static bool TryParseKind(string s, out BaselineKind kind)
-    {
-        foreach (var k in Enum.GetValues<BaselineKind>())
+        foreach (var status in statuses.Append(401).Append(403).Order())
         {
-            if (KindName(k) == s)
-            {
-                kind = k;
-                return true;
-            }
+            route.ProducesProblem(status);
         }
 
-        kind = default;
-        return false;
+        return route;
     }
 
     /// <summary>
     /// <c>{fromHost, kinds, name, template?}</c>: attests <c>fromHost</c> now with a fresh nonce and, only if its evidence
     /// verifies, derives one baseline per kind (named <c>name</c> for one kind, <c>name-KIND</c> for several), all in one transaction.
     /// </summary>
-    private static async Task<IResult> ImportFromHostAsync(HttpContext http, ServerContext s)
+    private static async Task<Created<ImportBaselineResponse>> ImportFromHostAsync(HttpContext http, ServerContext s)
     {
-        using var body = await JsonBody.ReadAsync(http.Request);
-        var fromHost = body.RequiredString("fromHost", 253);
-        var name = body.RequiredString("name", 64);
-        var kindNames = body.OptionalStringList("kinds", 5, 16) ?? throw ServiceException.Invalid("kinds", "is required: platform, os, host-unique, software, asset-tag");
-        var kinds = new List<BaselineKind>();
-        foreach (var k in kindNames)
+        ImportBaselineRequest request;
+        using (var body = await JsonBody.ReadAsync(http.Request))
         {
-            if (!TryParseKind(k, out var kind))
-            {
-                throw ServiceException.Invalid("kinds", $"'{k}' is not platform, os, host-unique, software or asset-tag");
-            }
-
-            if (!kinds.Contains(kind))
-            {
-                kinds.Add(kind);
-            }
+            request = ImportBaselineRequest.Parse(body);
         }
 
-        if (kinds.Count == 0)
-        {
-            throw ServiceException.Invalid("kinds", "name at least one kind");
-        }
-
-        var templateName = body.OptionalString("template", 16) ?? "uefi";
-        var template = BaselineTemplate.Find(templateName) ?? throw ServiceException.Invalid("template", $"'{templateName}' is not uefi or txt");
-        var indices = template.Pcrs.Values.SelectMany(x => x).ToHashSet();
-        if (kinds.Contains(BaselineKind.Software))
-        {
-            indices.Add(ImaPcr);
-        }
-
-        if (kinds.Contains(BaselineKind.AssetTag))
-        {
-            indices.Add(AssetTagPcr);
-        }
-
-        var selection = PcrSelection.Single(TpmAlgorithmId.Sha256, indices.Order());
-        var (host, evidence) = await s.Attestations.CollectVerifiedEvidenceAsync(fromHost, selection, http.RequestAborted);
-        var context = AttestationService.Context(host);
-        var created = new JsonArray();
-        var records = new List<TrustPool.Audit.Records.AuditRecord>();
-        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
-        {
-            foreach (var kind in kinds)
-            {
-                var baselineName = kinds.Count == 1 ? name : $"{name}-{KindName(kind)}";
-                Baseline baseline;
-                try
-                {
-                    baseline = BaselineBuilder.FromEvidence(baselineName, kind, evidence, host.Name, context.Tags, template, s.Now);
-                }
-                catch (InvalidOperationException e)
-                {
-                    throw ServiceException.Refused(ServiceErrors.BaselineNotDerivable, $"{KindName(kind)}: {e.Message}", "kinds");
-                }
-
-                var (version, digest) = await StoreVersionAsync(tx, baseline, s);
-                records.Add(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baselineName, version, KindName(kind), digest, RoleFilter.ActorOf(http), s.Now));
-                created.Add(Summary(baselineName, KindName(kind), version, digest, baseline.Pcrs.Count, host.Name, s.Now));
-            }
-
-            tx.Audit([.. records]);
-            await tx.CommitAsync();
-        }
-
-        s.Policy.Invalidate();
-        return Results.Created("/v1/baselines", new JsonObject { ["fromHost"] = host.Name, ["baselines"] = created });
+        var created = await s.Baselines.ImportAsync(request, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.Created("/v1/baselines", created);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, ServerContext s)
+    private static async Task<Created<BaselineSummary>> CreateAsync(HttpContext http, ServerContext s)
     {
-        using var body = await JsonBody.ReadAsync(http.Request, 16 << 20);
-        var baseline = Parse(body.Root.GetRawText());
-        return await SaveAsync(http, s, baseline, 201);
+        var baseline = await ReadDocumentAsync(http);
+        var summary = await s.Baselines.CreateAsync(baseline, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.Created($"/v1/baselines/{summary.Name}", summary);
     }
 
-    private static async Task<IResult> UpdateAsync(HttpContext http, ServerContext s, string name)
+    private static async Task<Ok<BaselineSummary>> UpdateAsync(HttpContext http, ServerContext s, string name) =>
+        TypedResults.Ok(await s.Baselines.UpdateAsync(name, () => ReadDocumentAsync(http), RoleFilter.ActorOf(http), http.RequestAborted));
+
+    /// <summary>A baseline document, checked by BaselineJson (its errors name the field).</summary>
+    private static async Task<Baseline> ReadDocumentAsync(HttpContext http)
     {
-        _ = await s.Store.GetBaselineAsync(name, null, http.RequestAborted) ?? throw ServiceException.NotFound($"baseline '{name}'");
-        using var body = await JsonBody.ReadAsync(http.Request, 16 << 20);
-        var baseline = Parse(body.Root.GetRawText());
-        if (baseline.Name != name)
-        {
-            throw ServiceException.Invalid("name", $"the document is '{baseline.Name}', the URL '{name}'");
-        }
-
-        return await SaveAsync(http, s, baseline, 200);
-    }
-
-    private static async Task<IResult> SaveAsync(HttpContext http, ServerContext s, Baseline baseline, int status)
-    {
-        int version;
-        string digest;
-        await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
-        {
-            (version, digest) = await StoreVersionAsync(tx, baseline, s);
-            tx.Audit(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
-                KindName(baseline.Kind), digest, RoleFilter.ActorOf(http), s.Now));
-            await tx.CommitAsync();
-        }
-
-        s.Policy.Invalidate();
-        var summary = Summary(baseline.Name, KindName(baseline.Kind), version, digest, baseline.Pcrs.Count, baseline.FromHost, s.Now);
-        return status == 201 ? Results.Created($"/v1/baselines/{baseline.Name}", summary) : Results.Ok(summary);
-    }
-
-    private static async Task<(int Version, string Digest)> StoreVersionAsync(IStoreTransaction tx, Baseline baseline, ServerContext s)
-    {
-        var existing = await s.Store.GetBaselineAsync(baseline.Name, null);
-        if (existing is not null && existing.Kind != KindName(baseline.Kind))
-        {
-            throw ServiceException.Conflict($"baseline '{baseline.Name}' is a {existing.Kind} baseline; a new version cannot change its kind");
-        }
-
-        var json = BaselineJson.Serialize(baseline);
-        var digest = BaselineJson.Digest(baseline);
-        var version = await tx.AddBaselineVersionAsync(new BaselineRecord(baseline.Name, 0, KindName(baseline.Kind), json, digest, s.Now));
-        return (version, digest);
-    }
-
-    private static Baseline Parse(string json)
-    {
+        using var body = await JsonBody.ReadAsync(http.Request, MaxDocumentBytes);
         try
         {
-            return BaselineJson.Parse(json);
+            return BaselineJson.Parse(body.Root.GetRawText());
         }
         catch (BaselineFormatException e)
         {
@@ -195,74 +80,23 @@ public static class BaselineEndpoints
         }
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, ServerContext s)
-    {
-        var all = await s.Store.ListBaselinesAsync(http.RequestAborted);
-        return Results.Json(new JsonObject
-        {
-            ["baselines"] = new JsonArray([.. all.Select(r =>
-            {
-                var b = BaselineJson.Parse(r.DocumentJson);
-                return (JsonNode)Summary(r.Name, r.Kind, r.Version, r.Digest, b.Pcrs.Count, b.FromHost, r.CreatedAt);
-            })]),
-        });
-    }
+    private static async Task<Ok<BaselineList>> ListAsync(HttpContext http, ServerContext s) =>
+        TypedResults.Ok(await s.Baselines.ListAsync(http.RequestAborted));
 
     /// <summary>The baseline document (export), latest or <c>?version=N</c>; importable as is with POST /v1/baselines.</summary>
-    private static async Task<IResult> GetAsync(HttpContext http, ServerContext s, string name, int? version)
+    private static async Task<Ok<BaselineDocument>> GetAsync(HttpContext http, ServerContext s, string name, int? version)
     {
-        var r = await s.Store.GetBaselineAsync(name, version, http.RequestAborted)
-            ?? throw ServiceException.NotFound(version is null ? $"baseline '{name}'" : $"baseline '{name}' version {version}");
-        var doc = JsonNode.Parse(r.DocumentJson)!.AsObject();
-        doc["version"] = r.Version;
-        http.Response.Headers["X-TrustPool-Digest"] = r.Digest;
-        return Results.Json(doc);
+        var (document, digest) = await s.Baselines.GetAsync(name, version, http.RequestAborted);
+        http.Response.Headers["X-TrustPool-Digest"] = digest;
+        return TypedResults.Ok(document);
     }
 
-    private static async Task<IResult> VersionsAsync(HttpContext http, ServerContext s, string name)
-    {
-        var versions = await s.Store.ListBaselineVersionsAsync(name, http.RequestAborted);
-        if (versions.Count == 0)
-        {
-            throw ServiceException.NotFound($"baseline '{name}'");
-        }
+    private static async Task<Ok<BaselineVersionList>> VersionsAsync(HttpContext http, ServerContext s, string name) =>
+        TypedResults.Ok(await s.Baselines.VersionsAsync(name, http.RequestAborted));
 
-        return Results.Json(new JsonObject
-        {
-            ["name"] = name,
-            ["versions"] = new JsonArray([.. versions.Select(v => (JsonNode)new JsonObject { ["version"] = v.Version, ["digest"] = v.Digest, ["createdAt"] = v.CreatedAt })]),
-        });
+    private static async Task<NoContent> DeleteAsync(HttpContext http, ServerContext s, string name)
+    {
+        await s.Baselines.DeleteAsync(name, RoleFilter.ActorOf(http), http.RequestAborted);
+        return TypedResults.NoContent();
     }
-
-    private static async Task<IResult> DeleteAsync(HttpContext http, ServerContext s, string name)
-    {
-        var policy = await s.Policy.GetAsync(http.RequestAborted);
-        var users = policy.Pools.Where(p => p.Require.Platform.Concat(p.Require.Os).Concat(p.Require.Software).Concat(p.Require.HostUnique).Contains(name)).Select(p => p.Name).ToList();
-        if (users.Count > 0)
-        {
-            throw ServiceException.Conflict($"baseline '{name}' is required by pool(s) {string.Join(", ", users)}");
-        }
-
-        await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        if (!await tx.DeleteBaselineAsync(name))
-        {
-            throw ServiceException.NotFound($"baseline '{name}'");
-        }
-
-        tx.Audit(AuditRecords.BaselineChanged("deleted", name, null, null, null, RoleFilter.ActorOf(http), s.Now));
-        await tx.CommitAsync();
-        s.Policy.Invalidate();
-        return Results.NoContent();
-    }
-
-    private static JsonObject Summary(string name, string kind, int version, string digest, int pcrs, string? fromHost, DateTimeOffset created) => new()
-    {
-        ["name"] = name,
-        ["kind"] = kind,
-        ["version"] = version,
-        ["digest"] = digest,
-        ["pcrs"] = pcrs,
-        ["fromHost"] = fromHost,
-        ["createdAt"] = created,
-    };
 }

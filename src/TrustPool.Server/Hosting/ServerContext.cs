@@ -2,9 +2,11 @@ using TrustPool.Attestation.Reports;
 using TrustPool.Server.Agents;
 using TrustPool.Server.Attesting;
 using TrustPool.Server.Auth;
+using TrustPool.Server.Baselines;
 using TrustPool.Server.Enrollment;
 using TrustPool.Server.Events;
 using TrustPool.Server.Observability;
+using TrustPool.Server.Pools;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Hosting;
@@ -58,6 +60,12 @@ public sealed class ServerContext
 
     /// <summary>API tokens and webhook subscriptions (the write sequences with their audit records).</summary>
     public AdminService Admin => field ??= new(this);
+
+    /// <summary>Baseline changes (each one transaction with its audit records) and reads.</summary>
+    public BaselineService Baselines => field ??= new(this);
+
+    /// <summary>Pool changes (each one transaction with its audit record) and reads.</summary>
+    public PoolService Pools => field ??= new(this);
 
     public DateTimeOffset Now => Time.GetUtcNow();
 }

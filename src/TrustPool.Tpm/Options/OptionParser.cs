@@ -33,88 +33,30 @@ public sealed class OptionParser
     /// <c>true</c> or <c>false</c> (any case) and nothing else: "yes", "1" or "on" must never silently mean false
     /// (plain TCP for a SIEM the operator asked to reach over TLS, say).
     /// </summary>
-    public bool GetBool(string key, bool fallback)
-    {
-        var v = _values(key);
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (bool.TryParse(v, out var b))
-        {
-            return b;
-        }
-
-        return Invalid(key, v, "true or false", fallback);
-    }
+    public bool GetBool(string key, bool fallback) => Read(key, fallback, "true or false", bool.TryParse);
 
     /// <summary>A decimal integer (invariant culture, optional sign); the range is <see cref="CheckRange(ICollection{string}, string, long, long, long)"/>'s job.</summary>
-    public int GetInt(string key, int fallback)
-    {
-        var v = _values(key);
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
-        {
-            return i;
-        }
-
-        return Invalid(key, v, "an integer", fallback);
-    }
+    public int GetInt(string key, int fallback) =>
+        Read(key, fallback, "an integer", (string v, out int i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out i));
 
     /// <summary>A number with an optional fraction and exponent, invariant culture (<c>0.1</c>, never <c>0,1</c>).</summary>
-    public double GetDouble(string key, double fallback)
-    {
-        var v = _values(key);
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
-        {
-            return d;
-        }
-
-        return Invalid(key, v, "a number", fallback);
-    }
+    public double GetDouble(string key, double fallback) =>
+        Read(key, fallback, "a number", (string v, out double d) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out d));
 
     /// <summary>
     /// An unsigned 32-bit value, decimal or <c>0x</c> hex (TPM handles are written in hex). <paramref name="expected"/>
     /// says what the key holds, e.g. <c>a handle such as 0x81010002</c>.
     /// </summary>
-    public uint GetUInt32(string key, uint fallback, string expected = "an unsigned integer (decimal or 0x hex)")
-    {
-        var v = _values(key);
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        var ok = v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? uint.TryParse(v.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var u)
-            : uint.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out u);
-        return ok ? u : Invalid(key, v, expected, fallback);
-    }
+    public uint GetUInt32(string key, uint fallback, string expected = "an unsigned integer (decimal or 0x hex)") =>
+        Read(key, fallback, expected, (string v, out uint u) => v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(v.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out u)
+            : uint.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out u));
 
     /// <summary>
     /// A non-negative duration: a whole number with a unit, <c>250ms</c>, <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>2d</c>, or a
     /// bare number of seconds.
     /// </summary>
-    public TimeSpan GetDuration(string key, TimeSpan fallback)
-    {
-        var v = _values(key);
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        return TryParseDuration(v, out var d) ? d : Invalid(key, v, "a duration such as 30s, 5m, 1h or 250ms", fallback);
-    }
+    public TimeSpan GetDuration(string key, TimeSpan fallback) => Read(key, fallback, "a duration such as 30s, 5m, 1h or 250ms", TryParseDuration);
 
     /// <summary>Adds <c>KEY: VALUE is not MIN..MAX</c> when <paramref name="value"/> is outside the inclusive range.</summary>
     public static void CheckRange(ICollection<string> errors, string key, long value, long min, long max)
@@ -155,9 +97,23 @@ public sealed class OptionParser
         return true;
     }
 
-    private T Invalid<T>(string key, string value, string expected, T fallback)
+    /// <summary>The parsed value; the fallback when the key is not set, or (with an error naming the key, the value and <paramref name="expected"/>) when it does not parse.</summary>
+    private T Read<T>(string key, T fallback, string expected, TryParse<T> parse)
     {
-        _errors.Add($"{key}: '{value}' is not {expected}");
+        var v = _values(key);
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        if (parse(v, out var value))
+        {
+            return value;
+        }
+
+        _errors.Add($"{key}: '{v}' is not {expected}");
         return fallback;
     }
+
+    private delegate bool TryParse<T>(string text, out T value);
 }

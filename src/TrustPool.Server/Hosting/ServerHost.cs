@@ -1,31 +1,25 @@
 using System.Net;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using KestrelServerOptions = Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
-using TrustPool.Attestation;
 using TrustPool.Attestation.Baselines;
 using TrustPool.Attestation.Pools;
-using TrustPool.Attestation.Reports;
-using TrustPool.Server.Agents;
 using TrustPool.Server.Api;
-using TrustPool.Server.Attesting;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Compat;
 using TrustPool.Server.Enrollment;
-using TrustPool.Server.Events;
 using TrustPool.Server.Observability;
 using TrustPool.Server.Pki;
 using TrustPool.Server.Storage;
 using TrustPool.Tpm.Files;
+using KestrelServerOptions = Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions;
 
 namespace TrustPool.Server.Hosting;
 

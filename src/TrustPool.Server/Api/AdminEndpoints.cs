@@ -34,7 +34,7 @@ public static class AdminEndpoints
         var roleName = body.RequiredString("role", 16);
         if (!Roles.TryParse(roleName, out var role))
         {
-            throw ApiException.BadRequest("role", $"'{roleName}' is not admin, operator or reader");
+            throw ServiceException.Invalid("role", $"'{roleName}' is not admin, operator or reader");
         }
 
         var name = body.OptionalString("name", 128) ?? roleName;
@@ -42,9 +42,8 @@ public static class AdminEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             await tx.InsertTokenAsync(record);
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.TokenCreated(record, RoleFilter.ActorOf(http), s.Now));
+            tx.Audit(AuditRecords.TokenCreated(record, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         return Results.Created($"/v1/tokens/{record.Id}", new JsonObject { ["id"] = record.Id, ["name"] = record.Name, ["role"] = record.Role, ["token"] = token });
@@ -65,17 +64,16 @@ public static class AdminEndpoints
     private static async Task<IResult> RevokeTokenAsync(HttpContext http, ServerContext s, string id)
     {
         var token = (await s.Store.ListTokensAsync(http.RequestAborted)).FirstOrDefault(t => t.Id == id && t.RevokedAt is null)
-            ?? throw ApiException.NotFound($"token '{id}'");
+            ?? throw ServiceException.NotFound($"token '{id}'");
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             if (!await tx.RevokeTokenAsync(id, s.Now))
             {
-                throw ApiException.NotFound($"token '{id}'");
+                throw ServiceException.NotFound($"token '{id}'");
             }
 
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.TokenRevoked(token, RoleFilter.ActorOf(http), s.Now));
+            tx.Audit(AuditRecords.TokenRevoked(token, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Tokens.ForgetCached();
@@ -89,7 +87,7 @@ public static class AdminEndpoints
         var url = body.RequiredString("url", 2048);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp))
         {
-            throw ApiException.BadRequest("url", "must be an absolute http(s) URL");
+            throw ServiceException.Invalid("url", "must be an absolute http(s) URL");
         }
 
         var events = body.OptionalStringList("events", 16, 64) ?? ["trust.changed"];
@@ -98,9 +96,8 @@ public static class AdminEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             await tx.InsertWebhookAsync(record);
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.WebhookCreated(record, RoleFilter.ActorOf(http), s.Now));
+            tx.Audit(AuditRecords.WebhookCreated(record, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         return Results.Created($"/v1/webhooks/{record.Id}", new JsonObject
@@ -123,16 +120,15 @@ public static class AdminEndpoints
 
     private static async Task<IResult> DeleteWebhookAsync(HttpContext http, ServerContext s, string id)
     {
-        var hook = (await s.Store.ListWebhooksAsync(http.RequestAborted)).FirstOrDefault(h => h.Id == id) ?? throw ApiException.NotFound($"webhook '{id}'");
+        var hook = (await s.Store.ListWebhooksAsync(http.RequestAborted)).FirstOrDefault(h => h.Id == id) ?? throw ServiceException.NotFound($"webhook '{id}'");
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
         if (!await tx.DeleteWebhookAsync(id))
         {
-            throw ApiException.NotFound($"webhook '{id}'");
+            throw ServiceException.NotFound($"webhook '{id}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.WebhookDeleted(hook, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.WebhookDeleted(hook, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         return Results.NoContent();
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using TrustPool.Audit.Compliance;
 using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;
@@ -36,7 +37,7 @@ public static class AuditEndpoints
         {
             null or "json" => false,
             "html" => true,
-            _ => throw ApiException.BadRequest("format", "must be json or html"),
+            _ => throw ServiceException.Invalid("format", "must be json or html"),
         };
         var query = new ComplianceQuery(workload, host, Time(from, "from"), Time(to, "to"));
         var report = await ComplianceReport.BuildAsync(s.Store, log, query, s.Now, http.RequestAborted);
@@ -60,10 +61,10 @@ public static class AuditEndpoints
         return value.Length <= 64 && DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AssumeUniversal, out var t)
             ? t
-            : throw ApiException.BadRequest(field, "must be an ISO 8601 time such as 2026-11-27T10:00:00Z");
+            : throw ServiceException.Invalid(field, "must be an ISO 8601 time such as 2026-11-27T10:00:00Z");
     }
 
-    private static AuditLog Log(ServerContext s) => s.Audit ?? throw new ApiException(503, "audit-unavailable", "this service has no audit log");
+    private static AuditLog Log(ServerContext s) => s.Audit;
 
     /// <summary>The latest checkpoint as a signed note (text/plain), signing a new one when due.</summary>
     private static async Task<IResult> CheckpointAsync(HttpContext http, ServerContext s)
@@ -87,8 +88,8 @@ public static class AuditEndpoints
 
     private static async Task<IResult> InclusionAsync(HttpContext http, ServerContext s, long? leaf, long? size)
     {
-        var l = leaf ?? throw ApiException.BadRequest("leaf", "is required");
-        var n = size ?? throw ApiException.BadRequest("size", "is required");
+        var l = leaf ?? throw ServiceException.Invalid("leaf", "is required");
+        var n = size ?? throw ServiceException.Invalid("size", "is required");
         var (leafHash, proof) = await Log(s).InclusionProofAsync(s.Store, l, n, http.RequestAborted);
         return Results.Json(new JsonObject
         {
@@ -101,8 +102,8 @@ public static class AuditEndpoints
 
     private static async Task<IResult> ConsistencyAsync(HttpContext http, ServerContext s, long? from, long? to)
     {
-        var a = from ?? throw ApiException.BadRequest("from", "is required");
-        var b = to ?? throw ApiException.BadRequest("to", "is required");
+        var a = from ?? throw ServiceException.Invalid("from", "is required");
+        var b = to ?? throw ServiceException.Invalid("to", "is required");
         var proof = await Log(s).ConsistencyProofAsync(s.Store, a, b, http.RequestAborted);
         return Results.Json(new JsonObject { ["from"] = a, ["to"] = b, ["proof"] = Hashes(proof) });
     }

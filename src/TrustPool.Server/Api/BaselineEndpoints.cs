@@ -66,13 +66,13 @@ public static class BaselineEndpoints
         using var body = await JsonBody.ReadAsync(http.Request);
         var fromHost = body.RequiredString("fromHost", 253);
         var name = body.RequiredString("name", 64);
-        var kindNames = body.OptionalStringList("kinds", 5, 16) ?? throw ApiException.BadRequest("kinds", "is required: platform, os, host-unique, software, asset-tag");
+        var kindNames = body.OptionalStringList("kinds", 5, 16) ?? throw ServiceException.Invalid("kinds", "is required: platform, os, host-unique, software, asset-tag");
         var kinds = new List<BaselineKind>();
         foreach (var k in kindNames)
         {
             if (!TryParseKind(k, out var kind))
             {
-                throw ApiException.BadRequest("kinds", $"'{k}' is not platform, os, host-unique, software or asset-tag");
+                throw ServiceException.Invalid("kinds", $"'{k}' is not platform, os, host-unique, software or asset-tag");
             }
 
             if (!kinds.Contains(kind))
@@ -83,11 +83,11 @@ public static class BaselineEndpoints
 
         if (kinds.Count == 0)
         {
-            throw ApiException.BadRequest("kinds", "name at least one kind");
+            throw ServiceException.Invalid("kinds", "name at least one kind");
         }
 
         var templateName = body.OptionalString("template", 16) ?? "uefi";
-        var template = BaselineTemplate.Find(templateName) ?? throw ApiException.BadRequest("template", $"'{templateName}' is not uefi or txt");
+        var template = BaselineTemplate.Find(templateName) ?? throw ServiceException.Invalid("template", $"'{templateName}' is not uefi or txt");
         var indices = template.Pcrs.Values.SelectMany(x => x).ToHashSet();
         if (kinds.Contains(BaselineKind.Software))
         {
@@ -116,7 +116,7 @@ public static class BaselineEndpoints
                 }
                 catch (InvalidOperationException e)
                 {
-                    throw new ApiException(422, "baseline-not-derivable", $"{KindName(kind)}: {e.Message}", "kinds");
+                    throw ServiceException.Refused(ServiceErrors.BaselineNotDerivable, $"{KindName(kind)}: {e.Message}", "kinds");
                 }
 
                 var (version, digest) = await StoreVersionAsync(tx, baseline, s);
@@ -124,9 +124,8 @@ public static class BaselineEndpoints
                 created.Add(Summary(baselineName, KindName(kind), version, digest, baseline.Pcrs.Count, host.Name, s.Now));
             }
 
-            var entries = await s.Audit.AppendIfAsync(tx, [.. records]);
+            tx.Audit([.. records]);
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -142,12 +141,12 @@ public static class BaselineEndpoints
 
     private static async Task<IResult> UpdateAsync(HttpContext http, ServerContext s, string name)
     {
-        _ = await s.Store.GetBaselineAsync(name, null, http.RequestAborted) ?? throw ApiException.NotFound($"baseline '{name}'");
+        _ = await s.Store.GetBaselineAsync(name, null, http.RequestAborted) ?? throw ServiceException.NotFound($"baseline '{name}'");
         using var body = await JsonBody.ReadAsync(http.Request, 16 << 20);
         var baseline = Parse(body.Root.GetRawText());
         if (baseline.Name != name)
         {
-            throw ApiException.BadRequest("name", $"the document is '{baseline.Name}', the URL '{name}'");
+            throw ServiceException.Invalid("name", $"the document is '{baseline.Name}', the URL '{name}'");
         }
 
         return await SaveAsync(http, s, baseline, 200);
@@ -160,10 +159,9 @@ public static class BaselineEndpoints
         await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
         {
             (version, digest) = await StoreVersionAsync(tx, baseline, s);
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
+            tx.Audit(AuditRecords.BaselineChanged(version == 1 ? "created" : "changed", baseline.Name, version,
                 KindName(baseline.Kind), digest, RoleFilter.ActorOf(http), s.Now));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -176,7 +174,7 @@ public static class BaselineEndpoints
         var existing = await s.Store.GetBaselineAsync(baseline.Name, null);
         if (existing is not null && existing.Kind != KindName(baseline.Kind))
         {
-            throw ApiException.Conflict($"baseline '{baseline.Name}' is a {existing.Kind} baseline; a new version cannot change its kind");
+            throw ServiceException.Conflict($"baseline '{baseline.Name}' is a {existing.Kind} baseline; a new version cannot change its kind");
         }
 
         var json = BaselineJson.Serialize(baseline);
@@ -193,7 +191,7 @@ public static class BaselineEndpoints
         }
         catch (BaselineFormatException e)
         {
-            throw ApiException.BadRequest(e.Field, e.Message);
+            throw ServiceException.Invalid(e.Field, e.Message);
         }
     }
 
@@ -214,7 +212,7 @@ public static class BaselineEndpoints
     private static async Task<IResult> GetAsync(HttpContext http, ServerContext s, string name, int? version)
     {
         var r = await s.Store.GetBaselineAsync(name, version, http.RequestAborted)
-            ?? throw ApiException.NotFound(version is null ? $"baseline '{name}'" : $"baseline '{name}' version {version}");
+            ?? throw ServiceException.NotFound(version is null ? $"baseline '{name}'" : $"baseline '{name}' version {version}");
         var doc = JsonNode.Parse(r.DocumentJson)!.AsObject();
         doc["version"] = r.Version;
         http.Response.Headers["X-TrustPool-Digest"] = r.Digest;
@@ -226,7 +224,7 @@ public static class BaselineEndpoints
         var versions = await s.Store.ListBaselineVersionsAsync(name, http.RequestAborted);
         if (versions.Count == 0)
         {
-            throw ApiException.NotFound($"baseline '{name}'");
+            throw ServiceException.NotFound($"baseline '{name}'");
         }
 
         return Results.Json(new JsonObject
@@ -242,18 +240,17 @@ public static class BaselineEndpoints
         var users = policy.Pools.Where(p => p.Require.Platform.Concat(p.Require.Os).Concat(p.Require.Software).Concat(p.Require.HostUnique).Contains(name)).Select(p => p.Name).ToList();
         if (users.Count > 0)
         {
-            throw ApiException.Conflict($"baseline '{name}' is required by pool(s) {string.Join(", ", users)}");
+            throw ServiceException.Conflict($"baseline '{name}' is required by pool(s) {string.Join(", ", users)}");
         }
 
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
         if (!await tx.DeleteBaselineAsync(name))
         {
-            throw ApiException.NotFound($"baseline '{name}'");
+            throw ServiceException.NotFound($"baseline '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.BaselineChanged("deleted", name, null, null, null, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.BaselineChanged("deleted", name, null, null, null, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Policy.Invalidate();
         return Results.NoContent();
     }

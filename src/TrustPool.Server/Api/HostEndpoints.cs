@@ -40,18 +40,18 @@ public static class HostEndpoints
 
     private static async Task<IResult> ReEnrollAsync(HttpContext http, ServerContext s, string name)
     {
-        var existing = await s.Store.GetHostAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"host '{name}'");
+        var existing = await s.Store.GetHostAsync(name, http.RequestAborted) ?? throw ServiceException.NotFound($"host '{name}'");
         using var body = await JsonBody.ReadAsync(http.Request);
         var url = body.OptionalString("agentUrl", 2048) ?? existing.AgentUrl;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var agentUrl) || agentUrl.Scheme != Uri.UriSchemeHttps)
         {
-            throw ApiException.BadRequest("agentUrl", "must be an absolute https URL");
+            throw ServiceException.Invalid("agentUrl", "must be an absolute https URL");
         }
 
         var fingerprint = body.OptionalString("agentCertFingerprint", 128);
         if (fingerprint is not null && !EnrollmentService.IsFingerprint(fingerprint))
         {
-            throw ApiException.BadRequest("agentCertFingerprint", "must be the 64 hex digits of a SHA-256");
+            throw ServiceException.Invalid("agentCertFingerprint", "must be the 64 hex digits of a SHA-256");
         }
 
         var tags = body.OptionalStringMap("tags") ?? JsonSerializer.Deserialize<Dictionary<string, string>>(existing.TagsJson) ?? [];
@@ -73,7 +73,7 @@ public static class HostEndpoints
 
     private static async Task<IResult> ShowAsync(HttpContext http, ServerContext s, string name)
     {
-        var host = await s.Store.GetHostAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"host '{name}'");
+        var host = await s.Store.GetHostAsync(name, http.RequestAborted) ?? throw ServiceException.NotFound($"host '{name}'");
         var latest = await s.Store.GetLatestReportAsync(name, http.RequestAborted);
         var view = View(host, latest, s);
         view["report"] = latest is null ? null : ReportEndpoints.ReportNode(latest);
@@ -86,12 +86,11 @@ public static class HostEndpoints
         var removed = await tx.GetHostAsync(name);
         if (!await tx.DeleteHostAsync(name))
         {
-            throw ApiException.NotFound($"host '{name}'");
+            throw ServiceException.NotFound($"host '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostRemoved(removed, name, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.HostRemoved(removed, name, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Attestations.Forget(name);
         s.Placement?.Enqueue(name);
         s.Events.PublishEnrollmentEnded(name, removed?.EnrollmentId);
@@ -123,16 +122,15 @@ public static class HostEndpoints
     private static async Task<IResult> SetTagsAsync(HttpContext http, ServerContext s, string name)
     {
         using var body = await JsonBody.ReadAsync(http.Request);
-        var tags = body.OptionalStringMap("tags") ?? throw ApiException.BadRequest("tags", "is required (an object of strings)");
+        var tags = body.OptionalStringMap("tags") ?? throw ServiceException.Invalid("tags", "is required (an object of strings)");
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        var host = await tx.GetHostAsync(name) ?? throw ApiException.NotFound($"host '{name}'");
+        var host = await tx.GetHostAsync(name) ?? throw ServiceException.NotFound($"host '{name}'");
         var tagsJson = JsonSerializer.Serialize(new SortedDictionary<string, string>(tags.ToDictionary(), StringComparer.Ordinal));
         await tx.UpdateHostTagsAsync(name, tagsJson);
 
         // Tags change pool membership and placement and are only the operator's word: audited with old and new values.
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostTagsChanged(name, host.TagsJson, tagsJson, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.HostTagsChanged(name, host.TagsJson, tagsJson, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Placement?.Enqueue(name);
         // A trusted report was judged against the old tags: a pool that required them must not keep trusting the host.
         s.Reattestation.HostChanged(name);
@@ -141,8 +139,8 @@ public static class HostEndpoints
 
     private static async Task<IResult> LatestReportAsync(HttpContext http, ServerContext s, string name)
     {
-        _ = await s.Store.GetHostAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"host '{name}'");
-        var latest = await s.Store.GetLatestReportAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"a report for host '{name}'");
+        _ = await s.Store.GetHostAsync(name, http.RequestAborted) ?? throw ServiceException.NotFound($"host '{name}'");
+        var latest = await s.Store.GetLatestReportAsync(name, http.RequestAborted) ?? throw ServiceException.NotFound($"a report for host '{name}'");
         var node = ReportEndpoints.ReportNode(latest);
         node["currentTrust"] = s.Attestations.CurrentTrust(latest).ToString().ToLowerInvariant();
         return Results.Json(node);
@@ -153,7 +151,7 @@ public static class HostEndpoints
         var n = limit ?? 50;
         if (n is < 1 or > 1000)
         {
-            throw ApiException.BadRequest("limit", "must be 1..1000");
+            throw ServiceException.Invalid("limit", "must be 1..1000");
         }
 
         DateTimeOffset? until = null;
@@ -161,7 +159,7 @@ public static class HostEndpoints
         {
             if (!DateTimeOffset.TryParse(before, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var b))
             {
-                throw ApiException.BadRequest("before", "must be an ISO 8601 time");
+                throw ServiceException.Invalid("before", "must be an ISO 8601 time");
             }
 
             until = b;

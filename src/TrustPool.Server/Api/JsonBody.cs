@@ -5,7 +5,7 @@ namespace TrustPool.Server.Api;
 
 /// <summary>
 /// A request body read with a size bound and parsed into a JSON object; accessors throw
-/// <see cref="ApiException"/> 400 naming the field, so a handler never sees a wrong type.
+/// <see cref="ServiceException"/> (bad input) naming the field, so a handler never sees a wrong type.
 /// </summary>
 public sealed class JsonBody : IDisposable
 {
@@ -21,7 +21,7 @@ public sealed class JsonBody : IDisposable
     {
         if (request.ContentLength > maxBytes)
         {
-            throw new ApiException(413, "too-large", $"body is larger than {maxBytes} bytes");
+            throw new ServiceException(ServiceErrorKind.TooLarge, ServiceErrors.TooLarge, $"body is larger than {maxBytes} bytes");
         }
 
         using var buffer = new MemoryStream();
@@ -31,7 +31,7 @@ public sealed class JsonBody : IDisposable
         {
             if (buffer.Length + n > maxBytes)
             {
-                throw new ApiException(413, "too-large", $"body is larger than {maxBytes} bytes");
+                throw new ServiceException(ServiceErrorKind.TooLarge, ServiceErrors.TooLarge, $"body is larger than {maxBytes} bytes");
             }
 
             buffer.Write(chunk, 0, n);
@@ -44,13 +44,13 @@ public sealed class JsonBody : IDisposable
         }
         catch (JsonException e)
         {
-            throw new ApiException(400, "bad-json", $"body is not JSON: {e.Message}", "body");
+            throw new ServiceException(ServiceErrorKind.InvalidInput, ServiceErrors.BadJson, $"body is not JSON: {e.Message}", "body");
         }
 
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
         {
             doc.Dispose();
-            throw ApiException.BadRequest("body", "must be a JSON object");
+            throw ServiceException.Invalid("body", "must be a JSON object");
         }
 
         return new JsonBody(doc);
@@ -65,15 +65,15 @@ public sealed class JsonBody : IDisposable
 
         if (v.ValueKind != JsonValueKind.String)
         {
-            throw ApiException.BadRequest(field, "must be a string");
+            throw ServiceException.Invalid(field, "must be a string");
         }
 
         var s = v.GetString()!;
-        return s.Length > maxLength ? throw ApiException.BadRequest(field, $"longer than {maxLength} characters") : s;
+        return s.Length > maxLength ? throw ServiceException.Invalid(field, $"longer than {maxLength} characters") : s;
     }
 
     public string RequiredString(string field, int maxLength = 4096) =>
-        OptionalString(field, maxLength) is { Length: > 0 } s ? s : throw ApiException.BadRequest(field, "is required");
+        OptionalString(field, maxLength) is { Length: > 0 } s ? s : throw ServiceException.Invalid(field, "is required");
 
     public IReadOnlyList<string>? OptionalStringList(string field, int maxItems = 64, int maxLength = 256)
     {
@@ -89,12 +89,12 @@ public sealed class JsonBody : IDisposable
 
         if (v.ValueKind != JsonValueKind.Array)
         {
-            throw ApiException.BadRequest(field, "must be a list of strings");
+            throw ServiceException.Invalid(field, "must be a list of strings");
         }
 
         if (v.GetArrayLength() > maxItems)
         {
-            throw ApiException.BadRequest(field, $"more than {maxItems} items");
+            throw ServiceException.Invalid(field, $"more than {maxItems} items");
         }
 
         var list = new List<string>();
@@ -102,7 +102,7 @@ public sealed class JsonBody : IDisposable
         {
             if (item.ValueKind != JsonValueKind.String)
             {
-                throw ApiException.BadRequest(field, "must be a list of strings");
+                throw ServiceException.Invalid(field, "must be a list of strings");
             }
 
             list.Add(Check(field, item.GetString()!, maxLength));
@@ -120,7 +120,7 @@ public sealed class JsonBody : IDisposable
 
         if (v.ValueKind != JsonValueKind.Object)
         {
-            throw ApiException.BadRequest(field, "must be an object of strings");
+            throw ServiceException.Invalid(field, "must be an object of strings");
         }
 
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -128,12 +128,12 @@ public sealed class JsonBody : IDisposable
         {
             if (p.Value.ValueKind != JsonValueKind.String)
             {
-                throw ApiException.BadRequest($"{field}.{p.Name}", "must be a string");
+                throw ServiceException.Invalid($"{field}.{p.Name}", "must be a string");
             }
 
             if (map.Count >= maxItems)
             {
-                throw ApiException.BadRequest(field, $"more than {maxItems} entries");
+                throw ServiceException.Invalid(field, $"more than {maxItems} entries");
             }
 
             map[Check(field, p.Name, maxLength)] = Check($"{field}.{p.Name}", p.Value.GetString()!, maxLength);
@@ -143,7 +143,7 @@ public sealed class JsonBody : IDisposable
     }
 
     private static string Check(string field, string s, int maxLength) =>
-        s.Length > maxLength ? throw ApiException.BadRequest(field, $"longer than {maxLength} characters") : s;
+        s.Length > maxLength ? throw ServiceException.Invalid(field, $"longer than {maxLength} characters") : s;
 
     public void Dispose() => _doc.Dispose();
 }

@@ -28,7 +28,7 @@ public static class PoolEndpoints
         var pool = await ReadAsync(http, s);
         if (await s.Store.GetPoolAsync(pool.Name, http.RequestAborted) is not null)
         {
-            throw ApiException.Conflict($"pool '{pool.Name}' exists; PUT /v1/pools/{pool.Name} changes it");
+            throw ServiceException.Conflict($"pool '{pool.Name}' exists; PUT /v1/pools/{pool.Name} changes it");
         }
 
         var version = await SaveAsync(s, pool, RoleFilter.ActorOf(http), http.RequestAborted);
@@ -37,11 +37,11 @@ public static class PoolEndpoints
 
     private static async Task<IResult> UpdateAsync(HttpContext http, ServerContext s, string name)
     {
-        _ = await s.Store.GetPoolAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"pool '{name}'");
+        _ = await s.Store.GetPoolAsync(name, http.RequestAborted) ?? throw ServiceException.NotFound($"pool '{name}'");
         var pool = await ReadAsync(http, s);
         if (pool.Name != name)
         {
-            throw ApiException.BadRequest("name", $"the document is '{pool.Name}', the URL '{name}'");
+            throw ServiceException.Invalid("name", $"the document is '{pool.Name}', the URL '{name}'");
         }
 
         var version = await SaveAsync(s, pool, RoleFilter.ActorOf(http), http.RequestAborted);
@@ -58,7 +58,7 @@ public static class PoolEndpoints
         }
         catch (PoolFormatException e)
         {
-            throw ApiException.BadRequest(e.Field, e.Message);
+            throw ServiceException.Invalid(e.Field, e.Message);
         }
 
         // A pool naming a baseline that does not exist could never be satisfied: refuse it now, not at every attestation.
@@ -70,12 +70,12 @@ public static class PoolEndpoints
             {
                 if (!known.TryGetValue(n, out var k))
                 {
-                    throw new ApiException(422, "unknown-baseline", $"require.{field}: baseline '{n}' does not exist", $"require.{field}");
+                    throw ServiceException.Refused(ServiceErrors.UnknownBaseline, $"require.{field}: baseline '{n}' does not exist", $"require.{field}");
                 }
 
                 if (k != kind)
                 {
-                    throw new ApiException(422, "wrong-baseline-kind", $"require.{field}: baseline '{n}' is a {k} baseline", $"require.{field}");
+                    throw ServiceException.Refused(ServiceErrors.WrongBaselineKind, $"require.{field}: baseline '{n}' is a {k} baseline", $"require.{field}");
                 }
             }
         }
@@ -94,9 +94,8 @@ public static class PoolEndpoints
         {
             var document = PoolJson.Serialize(pool);
             version = await tx.UpsertPoolAsync(new PoolRecord(pool.Name, 0, document, s.Now));
-            var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now, actor));
+            tx.Audit(AuditRecords.PoolChanged(version == 1 ? "created" : "changed", pool.Name, version, document, s.Now, actor));
             await tx.CommitAsync();
-            s.Audit?.Published(entries);
         }
 
         s.Policy.Invalidate();
@@ -119,7 +118,7 @@ public static class PoolEndpoints
 
     private static async Task<IResult> ShowAsync(HttpContext http, ServerContext s, string name)
     {
-        var r = await s.Store.GetPoolAsync(name, http.RequestAborted) ?? throw ApiException.NotFound($"pool '{name}'");
+        var r = await s.Store.GetPoolAsync(name, http.RequestAborted) ?? throw ServiceException.NotFound($"pool '{name}'");
         var members = await MembersAsync(s, http.RequestAborted);
         return Results.Json(View(PoolJson.ParseStored(r.DocumentJson) with { Version = r.Version }, members.GetValueOrDefault(name) ?? []));
     }
@@ -129,12 +128,11 @@ public static class PoolEndpoints
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
         if (!await tx.DeletePoolAsync(name))
         {
-            throw ApiException.NotFound($"pool '{name}'");
+            throw ServiceException.NotFound($"pool '{name}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PoolChanged("deleted", name, null, null, s.Now, RoleFilter.ActorOf(http)));
+        tx.Audit(AuditRecords.PoolChanged("deleted", name, null, null, s.Now, RoleFilter.ActorOf(http)));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         s.Policy.Invalidate();
         return Results.NoContent();
     }

@@ -1,50 +1,9 @@
 using Microsoft.AspNetCore.Http;
+using TrustPool.Attestation.Baselines;
+using TrustPool.Attestation.Pools;
+using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Api;
-
-/// <summary>
-/// A request the service refuses, with a stable problem code (<c>urn:trustpool:service:CODE</c>) and, for bad
-/// input, the field at fault. Thrown by handlers and services, turned into ProblemDetails at the edge.
-/// </summary>
-public sealed class ApiException : Exception
-{
-    public ApiException(int status, string code, string detail, string? field = null)
-        : base(detail)
-    {
-        Status = status;
-        Code = code;
-        Field = field;
-    }
-
-    public ApiException()
-        : this(500, "internal", "internal error")
-    {
-    }
-
-    public ApiException(string message)
-        : this(400, "bad-request", message)
-    {
-    }
-
-    public ApiException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Status = 400;
-        Code = "bad-request";
-    }
-
-    public int Status { get; }
-
-    public string Code { get; }
-
-    public string? Field { get; }
-
-    public static ApiException BadRequest(string field, string detail) => new(400, "bad-request", $"{field}: {detail}", field);
-
-    public static ApiException NotFound(string what) => new(404, "not-found", $"{what} does not exist");
-
-    public static ApiException Conflict(string detail) => new(409, "conflict", detail);
-}
 
 /// <summary>ProblemDetails (RFC 9457) responses with a stable <c>type</c> per fault.</summary>
 public static class Problems
@@ -70,7 +29,35 @@ public static class Problems
         return Results.Problem(detail: detail, statusCode: status, title: Title(status), type: TypePrefix + code, extensions: ext);
     }
 
-    public static IResult From(ApiException e) => Result(e.Status, e.Code, e.Message, e.Field);
+    /// <summary>The HTTP status of a kind of refusal: the one place a service error becomes a status code.</summary>
+    public static int StatusOf(ServiceErrorKind kind) => kind switch
+    {
+        ServiceErrorKind.InvalidInput => 400,
+        ServiceErrorKind.TooLarge => 413,
+        ServiceErrorKind.NotFound => 404,
+        ServiceErrorKind.Conflict => 409,
+        ServiceErrorKind.Refused => 422,
+        ServiceErrorKind.AgentFailed => 502,
+        ServiceErrorKind.Unavailable => 503,
+        _ => 500,
+    };
+
+    public static IResult From(ServiceException e) => Result(StatusOf(e.Kind), e.Code, e.Message, e.Field);
+
+    /// <summary>
+    /// A refusal thrown below the HTTP layer as its ProblemDetails; null for anything else (a bug: the caller logs it
+    /// and answers 500).
+    /// </summary>
+    public static IResult? FromException(Exception e) => e switch
+    {
+        ServiceException s => From(s),
+        BadHttpRequestException b => Result(b.StatusCode, ServiceErrors.BadRequest, b.Message),
+        BaselineFormatException b => Result(400, ServiceErrors.BadRequest, b.Message, b.Field),
+        PoolFormatException p => Result(400, ServiceErrors.BadRequest, p.Message, p.Field),
+        StoreConflictException c => Result(409, ServiceErrors.Conflict, c.Message),
+        StoreNotFoundException n => Result(404, ServiceErrors.NotFound, n.Message),
+        _ => null,
+    };
 
     private static string Title(int status) => status switch
     {

@@ -33,10 +33,10 @@ public static class ReportEndpoints
     {
         if (id.Length > 64)
         {
-            throw ApiException.BadRequest("id", "is not a report id");
+            throw ServiceException.Invalid("id", "is not a report id");
         }
 
-        var r = await s.Store.GetReportAsync(id, http.RequestAborted) ?? throw ApiException.NotFound($"report '{id}'");
+        var r = await s.Store.GetReportAsync(id, http.RequestAborted) ?? throw ServiceException.NotFound($"report '{id}'");
         var node = ReportNode(r);
         // A report of a removed host, or of an earlier enrollment of its name, is history: its current trust is unknown.
         var host = await s.Store.GetHostAsync(r.Host, http.RequestAborted);

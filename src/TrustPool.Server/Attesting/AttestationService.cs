@@ -44,9 +44,6 @@ public sealed class AttestationService : IDisposable
     /// <summary>The last trust written per host, with the enrollment it belonged to: a new enrollment's first report is always a change.</summary>
     private readonly ConcurrentDictionary<string, (string? Enrollment, TrustLevel Trust)> _lastTrust = new(StringComparer.Ordinal);
 
-    /// <summary>The audit log a re-enrollment requirement is recorded in.</summary>
-    public AuditLog? Audit { get; init; }
-
     public AttestationService(ITrustStore store, AgentClient agents, ReportSigner signer, PolicyCache policy, NonceRegistry nonces, ReportWriter writer,
         TrustEvents events, ServerMetrics metrics, ServerOptions options, TimeProvider time, ILogger logger)
     {
@@ -69,7 +66,7 @@ public sealed class AttestationService : IDisposable
     /// <summary>Attests <paramref name="hostName"/> now (API "attest now" and the polling loop).</summary>
     public async Task<AttestationOutcome> AttestAsync(string hostName, CancellationToken ct)
     {
-        var host = await _store.GetHostAsync(hostName, ct) ?? throw ApiException.NotFound($"host '{hostName}'");
+        var host = await _store.GetHostAsync(hostName, ct) ?? throw ServiceException.NotFound($"host '{hostName}'");
         return await AttestAsync(host, ct);
     }
 
@@ -142,15 +139,15 @@ public sealed class AttestationService : IDisposable
     /// <summary>Fresh evidence verified but not evaluated: what baseline import derives expected values from.</summary>
     public async Task<(HostRecord Host, VerifiedEvidence Evidence)> CollectVerifiedEvidenceAsync(string hostName, PcrSelection selection, CancellationToken ct)
     {
-        var host = await _store.GetHostAsync(hostName, ct) ?? throw ApiException.NotFound($"host '{hostName}'");
+        var host = await _store.GetHostAsync(hostName, ct) ?? throw ServiceException.NotFound($"host '{hostName}'");
         if (host.State != HostStates.Enrolled)
         {
-            throw new ApiException(409, "re-enrollment-required", $"host '{hostName}' must be enrolled again before its evidence can be used");
+            throw ServiceException.Conflict(ServiceErrors.ReEnrollmentRequired, $"host '{hostName}' must be enrolled again before its evidence can be used");
         }
 
         if (KeyOf(host).Weak is { } weak)
         {
-            throw new ApiException(409, "re-enrollment-required", $"host '{hostName}' must be enrolled again with a stronger AK before its evidence can be used: {weak}");
+            throw ServiceException.Conflict(ServiceErrors.ReEnrollmentRequired, $"host '{hostName}' must be enrolled again with a stronger AK before its evidence can be used: {weak}");
         }
 
         var nonce = _nonces.Issue(host.Name);
@@ -166,14 +163,14 @@ public sealed class AttestationService : IDisposable
 
         if (!_nonces.Consume(nonce, host.Name))
         {
-            throw new ApiException(502, "nonce-expired", "the agent answered after the nonce expired");
+            throw new ServiceException(ServiceErrorKind.AgentFailed, ServiceErrors.NonceExpired, "the agent answered after the nonce expired");
         }
 
         var evidence = EvidenceVerifier.Verify(new EvidenceInput(Key(host), nonce, selection, quote.Quote, quote.Signature, quote.Pcrs,
             quote.UefiLog, quote.ImaLog, ReadClock(host.LastClockInfo)));
         if (!evidence.IsVerified)
         {
-            throw new ApiException(422, "evidence-not-verified",
+            throw ServiceException.Refused(ServiceErrors.EvidenceNotVerified,
                 $"evidence from '{hostName}' did not verify, no baseline taken from it: {string.Join("; ", evidence.Faults.Select(f => f.Message))}");
         }
 
@@ -270,9 +267,8 @@ public sealed class AttestationService : IDisposable
         await using (var tx = await _store.BeginAsync(ct))
         {
             await tx.UpdateHostStateAsync(host.Name, HostStates.ReEnrollmentRequired);
-            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
+            tx.Audit(AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
             await tx.CommitAsync();
-            Audit?.Published(entries);
         }
 
         Forget(host.Name);

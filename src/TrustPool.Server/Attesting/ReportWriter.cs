@@ -30,9 +30,6 @@ public sealed class ReportWriter : IAsyncDisposable
 
     public long Batches { get; private set; }
 
-    /// <summary>The audit log each report's record is appended to, in the report rows' transaction.</summary>
-    public AuditLog? Audit { get; init; }
-
     public async Task WriteAsync(ReportWrite write, CancellationToken ct)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -99,9 +96,8 @@ public sealed class ReportWriter : IAsyncDisposable
         }
 
         await tx.WriteReportsAsync([.. writes.Select(w => w.Report)], clocks);
-        var entries = await Audit.AppendIfAsync(tx, [.. writes.Select(w => AuditRecords.ReportIssued(w.Report))]);
+        tx.Audit([.. writes.Select(w => AuditRecords.ReportIssued(w.Report))]);
         await tx.CommitAsync();
-        Audit?.Published(entries);
     }
 
     public async ValueTask DisposeAsync()

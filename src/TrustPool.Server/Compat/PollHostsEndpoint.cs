@@ -63,7 +63,7 @@ public static class PollHostsEndpoint
     {
         if (!root.TryGetProperty("hosts", out var hosts))
         {
-            throw ApiException.BadRequest("hosts", "is required");
+            throw ServiceException.Invalid("hosts", "is required");
         }
 
         if (hosts.ValueKind == JsonValueKind.String)
@@ -73,12 +73,12 @@ public static class PollHostsEndpoint
 
         if (hosts.ValueKind != JsonValueKind.Array)
         {
-            throw ApiException.BadRequest("hosts", "must be a host name or a list of host names");
+            throw ServiceException.Invalid("hosts", "must be a host name or a list of host names");
         }
 
         if (hosts.GetArrayLength() > MaxHosts)
         {
-            throw ApiException.BadRequest("hosts", $"more than {MaxHosts} hosts");
+            throw ServiceException.Invalid("hosts", $"more than {MaxHosts} hosts");
         }
 
         var list = new List<string>();
@@ -86,7 +86,7 @@ public static class PollHostsEndpoint
         {
             if (h.ValueKind != JsonValueKind.String)
             {
-                throw ApiException.BadRequest("hosts", "every host must be a string");
+                throw ServiceException.Invalid("hosts", "every host must be a string");
             }
 
             list.Add(Check(h.GetString()!));
@@ -95,5 +95,5 @@ public static class PollHostsEndpoint
         return list;
     }
 
-    private static string Check(string name) => name.Length is > 0 and <= 253 ? name : throw ApiException.BadRequest("hosts", "a host name must be 1..253 characters");
+    private static string Check(string name) => name.Length is > 0 and <= 253 ? name : throw ServiceException.Invalid("hosts", "a host name must be 1..253 characters");
 }

@@ -37,9 +37,6 @@ public sealed partial class EnrollmentService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    /// <summary>The audit log enrollments are recorded in (same transaction as the host row).</summary>
-    public AuditLog? Audit { get; init; }
-
     public EnrollmentService(ITrustStore store, AgentClient agents, ServerOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
@@ -58,19 +55,19 @@ public sealed partial class EnrollmentService
         var name = body.RequiredString("name", 253);
         if (!HostNamePattern().IsMatch(name))
         {
-            throw ApiException.BadRequest("name", "must be 1..253 characters of letters, digits, '.', '_' or '-'");
+            throw ServiceException.Invalid("name", "must be 1..253 characters of letters, digits, '.', '_' or '-'");
         }
 
         var url = body.RequiredString("agentUrl", 2048);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var agentUrl) || agentUrl.Scheme != Uri.UriSchemeHttps)
         {
-            throw ApiException.BadRequest("agentUrl", "must be an absolute https URL");
+            throw ServiceException.Invalid("agentUrl", "must be an absolute https URL");
         }
 
         var fingerprint = body.OptionalString("agentCertFingerprint", 128);
         if (fingerprint is not null && !IsFingerprint(fingerprint))
         {
-            throw ApiException.BadRequest("agentCertFingerprint", "must be the 64 hex digits of a SHA-256");
+            throw ServiceException.Invalid("agentCertFingerprint", "must be the 64 hex digits of a SHA-256");
         }
 
         var tags = body.OptionalStringMap("tags") ?? new Dictionary<string, string>();
@@ -88,12 +85,12 @@ public sealed partial class EnrollmentService
         var existing = await _store.GetHostAsync(request.Name, ct);
         if (existing is not null && !reEnroll)
         {
-            throw ApiException.Conflict($"host '{request.Name}' is already enrolled");
+            throw ServiceException.Conflict($"host '{request.Name}' is already enrolled");
         }
 
         if (existing is null && reEnroll)
         {
-            throw ApiException.NotFound($"host '{request.Name}'");
+            throw ServiceException.NotFound($"host '{request.Name}'");
         }
 
         AgentIdentity identity;
@@ -222,9 +219,8 @@ public sealed partial class EnrollmentService
                 await tx.UpdateHostAsync(host);
             }
 
-            var entries = await Audit.AppendIfAsync(tx, AuditRecords.HostEnrolled(host, existing is not null, actor, _time.GetUtcNow()));
+            tx.Audit(AuditRecords.HostEnrolled(host, existing is not null, actor, _time.GetUtcNow()));
             await tx.CommitAsync();
-            Audit?.Published(entries);
         }
         catch (StoreConflictException)
         {
@@ -234,29 +230,29 @@ public sealed partial class EnrollmentService
                 throw AlreadyEnrolled(racer, ekKey);
             }
 
-            throw ApiException.Conflict($"host '{request.Name}' is already enrolled");
+            throw ServiceException.Conflict($"host '{request.Name}' is already enrolled");
         }
 
         ServerLog.HostEnrolled(_logger, host.Name, host.AgentUrl, Convert.ToHexStringLower(ak.Name), ekTrust);
         return host;
     }
 
-    private static ApiException Refused(string code, string detail) => new(422, "enrollment-" + code, detail);
+    private static ServiceException Refused(string code, string detail) => ServiceException.Refused(ServiceErrors.EnrollmentPrefix + code, detail);
 
     /// <summary>409 <c>enrollment-ek-already-enrolled</c>: the TPM (its EK, or its AK) already is another enrolled host.</summary>
-    private static ApiException AlreadyEnrolled(HostRecord holder, byte[] ekKey)
+    private static ServiceException AlreadyEnrolled(HostRecord holder, byte[] ekKey)
     {
         var which = holder.EkKey is { } k && k.AsSpan().SequenceEqual(ekKey) ? "EK" : "AK";
-        return new ApiException(409, "enrollment-ek-already-enrolled",
+        return ServiceException.Conflict(ServiceErrors.EnrollmentEkAlreadyEnrolled,
             $"this TPM's {which} is already enrolled as host '{holder.Name}' (one TPM is one host): remove '{holder.Name}' first, " +
             $"or re-enroll '{holder.Name}' itself if the host was renamed");
     }
 
     /// <summary>An agent that cannot be reached or misbehaves is not the API client's fault: 502 with what happened.</summary>
-    public static ApiException AgentProblem(AgentException e) => e.Failure switch
+    public static ServiceException AgentProblem(AgentException e) => e.Failure switch
     {
-        AgentFailure.TlsPinMismatch => new ApiException(422, "agent-tls-pin-mismatch", $"the agent's TLS certificate does not match the pinned fingerprint: {e.Message}"),
-        _ => new ApiException(502, "agent-" + e.Failure.ToString().ToLowerInvariant(), $"agent: {e.Message}"),
+        AgentFailure.TlsPinMismatch => ServiceException.Refused(ServiceErrors.AgentTlsPinMismatch, $"the agent's TLS certificate does not match the pinned fingerprint: {e.Message}"),
+        _ => new ServiceException(ServiceErrorKind.AgentFailed, ServiceErrors.AgentPrefix + e.Failure.ToString().ToLowerInvariant(), $"agent: {e.Message}"),
     };
 }
 

@@ -47,8 +47,8 @@ public sealed class ServerContext
     /// <summary>SIEM export (syslog / CEF), when configured.</summary>
     public Siem.SiemExporter? Siem { get; init; }
 
-    /// <summary>The Merkle audit log (always set by <see cref="ServerHost"/>).</summary>
-    public global::TrustPool.Server.Audit.AuditLog? Audit { get; init; }
+    /// <summary>The Merkle audit log's checkpoints, proofs and reads (changes record on their store transaction).</summary>
+    public required global::TrustPool.Server.Audit.AuditLog Audit { get; init; }
 
     /// <summary>OpenStack Placement trait sync, when configured.</summary>
     public OpenStack.PlacementSync? Placement { get; init; }

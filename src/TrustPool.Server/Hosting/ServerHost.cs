@@ -9,8 +9,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
-using TrustPool.Attestation.Baselines;
-using TrustPool.Attestation.Pools;
 using TrustPool.Server.Api;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Compat;
@@ -128,7 +126,7 @@ public sealed class ServerHost : IAsyncDisposable
                 ServerLog.SecretOnCommandLine(logger, option, SecretAlternatives(option));
             }
 
-            store = await TrustStore.OpenAsync(options.Database, data, cancellationToken);
+            store = await TrustStore.OpenAsync(options.Database, data, cancellationToken, time);
             ServerLog.DatabaseOpened(logger, store.Provider, ServerOptions.Redact(options.Database));
 
             var files = new ServerFiles(data);
@@ -204,6 +202,7 @@ public sealed class ServerHost : IAsyncDisposable
         // The host's own factory, disposed by the host after the container, so disposal can still log.
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddTrustPoolServer(options, files, urls, store, time, logger);
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
         builder.Services.AddOptions<KestrelServerOptions>().Configure<ServiceCertificates>((k, certificates) =>
@@ -274,16 +273,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
-            var result = e switch
-            {
-                ApiException a => Problems.From(a),
-                BadHttpRequestException b => Problems.Result(b.StatusCode, "bad-request", b.Message),
-                BaselineFormatException b => Problems.Result(400, "bad-request", b.Message, b.Field),
-                PoolFormatException p => Problems.Result(400, "bad-request", p.Message, p.Field),
-                StoreConflictException c => Problems.Result(409, "conflict", c.Message),
-                StoreNotFoundException n => Problems.Result(404, "not-found", n.Message),
-                _ => null,
-            };
+            var result = Problems.FromException(e);
             if (result is null)
             {
                 ServerLog.Unhandled(logger, context.Request.Method, context.Request.Path, e);

@@ -92,7 +92,7 @@ internal static class ServerServices
         });
         services.AddSingleton(_ =>
         {
-            var signer = ReportSigner.LoadOrCreate(files.ReportKey, out var created);
+            var signer = ReportKeyFile.LoadOrCreate(files.ReportKey, out var created);
             if (created)
             {
                 ServerLog.ReportKeyCreated(logger, files.ReportKey);
@@ -116,16 +116,11 @@ internal static class ServerServices
                 throw;
             }
         });
-        services.AddSingleton(sp =>
-        {
-            var audit = new Audit.AuditLog(sp.GetRequiredKeyedService<ECDsa>(AuditKey), time, TimeSpan.FromSeconds(options.CheckpointIntervalSeconds));
-            audit.Siem = sp.GetService<SiemExporter>();
-            return audit;
-        });
+        services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredKeyedService<ECDsa>(AuditKey), time, TimeSpan.FromSeconds(options.CheckpointIntervalSeconds)));
 
         services.AddSingleton(sp => new TokenService(sp.GetRequiredService<ITrustStore>(), time));
         services.AddSingleton(sp => new AgentClient(sp.GetRequiredService<ServiceCertificates>().Client, new AgentClientOptions { Timeout = options.RequestTimeout }));
-        services.AddSingleton(sp => new ReportWriter(sp.GetRequiredService<ITrustStore>()) { Audit = sp.GetRequiredService<Audit.AuditLog>() });
+        services.AddSingleton(sp => new ReportWriter(sp.GetRequiredService<ITrustStore>()));
         services.AddSingleton(sp => new TrustEvents(sp.GetRequiredService<ITrustStore>(), logger));
         services.AddSingleton(sp => new PolicyCache(sp.GetRequiredService<ITrustStore>(), time));
         services.AddSingleton(sp =>
@@ -139,7 +134,7 @@ internal static class ServerServices
         {
             var attestations = new AttestationService(sp.GetRequiredService<ITrustStore>(), sp.GetRequiredService<AgentClient>(), sp.GetRequiredService<ReportSigner>(),
                 sp.GetRequiredService<PolicyCache>(), new NonceRegistry(time), sp.GetRequiredService<ReportWriter>(), sp.GetRequiredService<TrustEvents>(),
-                sp.GetRequiredService<ServerMetrics>(), options, time, logger) { Audit = sp.GetRequiredService<Audit.AuditLog>() };
+                sp.GetRequiredService<ServerMetrics>(), options, time, logger);
             attestations.Recorded += sp.GetRequiredService<HostsByTrust>().Apply;
             return attestations;
         });
@@ -150,10 +145,7 @@ internal static class ServerServices
             sp.GetRequiredService<PolicyCache>().Invalidated += reattestation.PolicyChanged;
             return reattestation;
         });
-        services.AddSingleton(sp => new EnrollmentService(sp.GetRequiredService<ITrustStore>(), sp.GetRequiredService<AgentClient>(), options, time, logger)
-        {
-            Audit = sp.GetRequiredService<Audit.AuditLog>(),
-        });
+        services.AddSingleton(sp => new EnrollmentService(sp.GetRequiredService<ITrustStore>(), sp.GetRequiredService<AgentClient>(), options, time, logger));
 
         if (options.Syslog is not null)
         {
@@ -161,6 +153,7 @@ internal static class ServerServices
             {
                 var siem = new SiemExporter(SyslogTarget.Parse(options.Syslog, options.SyslogTls, options.SyslogFormat, options.SyslogCaFile), files.SiemQueue, time, logger);
                 siem.Attach(sp.GetRequiredService<TrustEvents>());
+                siem.Attach(sp.GetRequiredService<ITrustStore>());
                 return siem;
             });
         }

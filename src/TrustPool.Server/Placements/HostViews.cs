@@ -20,7 +20,7 @@ public sealed record HostInventory(int VCpus, long MemoryMb, long DiskGb, double
         {
             if (!body.Root.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i) || i < 0 || i > max)
             {
-                throw ApiException.BadRequest(field, $"must be an integer 0..{max}");
+                throw ServiceException.Invalid(field, $"must be an integer 0..{max}");
             }
 
             return i;
@@ -30,12 +30,12 @@ public sealed record HostInventory(int VCpus, long MemoryMb, long DiskGb, double
         {
             if (!body.Root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
             {
-                return required ? throw ApiException.BadRequest(field, "is required") : null;
+                return required ? throw ServiceException.Invalid(field, "is required") : null;
             }
 
             if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || d < 0 || d > max || double.IsNaN(d))
             {
-                throw ApiException.BadRequest(field, $"must be a number 0..{max}");
+                throw ServiceException.Invalid(field, $"must be a number 0..{max}");
             }
 
             return d;

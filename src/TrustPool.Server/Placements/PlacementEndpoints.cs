@@ -63,9 +63,8 @@ public static class PlacementEndpoints
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
                 await tx.InsertPlacementAsync(record);
-                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementMade(record, RoleFilter.ActorOf(http)));
+                tx.Audit(AuditRecords.PlacementMade(record, RoleFilter.ActorOf(http)));
                 await tx.CommitAsync();
-                s.Audit?.Published(entries);
             }
 
             return Results.Created($"/v1/placements/{record.Id}", View(record));
@@ -86,7 +85,7 @@ public static class PlacementEndpoints
     private static async Task<IResult> GetAsync(HttpContext http, ServerContext s, string id)
     {
         await using var tx = await s.Store.BeginAsync(http.RequestAborted);
-        var p = (await tx.ListPlacementsAsync(true, null, id)).FirstOrDefault() ?? throw ApiException.NotFound($"placement '{id}'");
+        var p = (await tx.ListPlacementsAsync(true, null, id)).FirstOrDefault() ?? throw ServiceException.NotFound($"placement '{id}'");
         return Results.Json(View(p));
     }
 
@@ -96,12 +95,11 @@ public static class PlacementEndpoints
         var placement = (await tx.ListPlacementsAsync(false, null, id)).FirstOrDefault();
         if (placement is null || !await tx.ReleasePlacementAsync(id, s.Now))
         {
-            throw ApiException.NotFound($"active placement '{id}'");
+            throw ServiceException.NotFound($"active placement '{id}'");
         }
 
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.PlacementReleased(placement, RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.PlacementReleased(placement, RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         return Results.NoContent();
     }
 
@@ -125,9 +123,8 @@ public static class PlacementEndpoints
             await using (var tx = await s.Store.BeginAsync(http.RequestAborted))
             {
                 // The plan as returned (re-parsed so every value is plain JSON for the canonical encoding).
-                var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
+                tx.Audit(AuditRecords.EvacuationPlanned(JsonNode.Parse(result.ToJsonString())!, RoleFilter.ActorOf(http), s.Now));
                 await tx.CommitAsync();
-                s.Audit?.Published(entries);
             }
 
             return Results.Json(result);
@@ -169,13 +166,12 @@ public static class PlacementEndpoints
         var host = await tx.GetHostAsync(name);
         if (host is null || !await tx.UpdateHostInventoryAsync(name, inventory.ToJson()))
         {
-            throw ApiException.NotFound($"host '{name}'");
+            throw ServiceException.NotFound($"host '{name}'");
         }
 
         // Operator-asserted capacity and power decide placements: audited with old and new values.
-        var entries = await s.Audit.AppendIfAsync(tx, AuditRecords.HostInventoryChanged(name, host.InventoryJson, inventory.ToJson(), RoleFilter.ActorOf(http), s.Now));
+        tx.Audit(AuditRecords.HostInventoryChanged(name, host.InventoryJson, inventory.ToJson(), RoleFilter.ActorOf(http), s.Now));
         await tx.CommitAsync();
-        s.Audit?.Published(entries);
         return Results.Json(JsonNode.Parse(inventory.ToJson()));
     }
 

@@ -19,18 +19,18 @@ public static partial class WorkloadJson
     {
         if (node is not JsonObject o)
         {
-            throw ApiException.BadRequest("body", "must be a JSON object");
+            throw ServiceException.Invalid("body", "must be a JSON object");
         }
 
-        var name = Str(o, "name") ?? throw ApiException.BadRequest("name", "is required");
+        var name = Str(o, "name") ?? throw ServiceException.Invalid("name", "is required");
         if (!NamePattern().IsMatch(name))
         {
-            throw ApiException.BadRequest("name", "must be 1..128 characters of letters, digits, '.', '_' or '-'");
+            throw ServiceException.Invalid("name", "must be 1..128 characters of letters, digits, '.', '_' or '-'");
         }
 
         if (o["resources"] is not JsonObject res)
         {
-            throw ApiException.BadRequest("resources", "is required: {vcpus, memoryMb, diskGb}");
+            throw ServiceException.Invalid("resources", "is required: {vcpus, memoryMb, diskGb}");
         }
 
         var resources = new Resources((int)Long(res, "resources.vcpus", "vcpus", 1 << 20), Long(res, "resources.memoryMb", "memoryMb", int.MaxValue), Long(res, "resources.diskGb", "diskGb", int.MaxValue));
@@ -39,7 +39,7 @@ public static partial class WorkloadJson
             "required" => TrustRequirement.Required,
             "preferred" => TrustRequirement.Preferred,
             "any" => TrustRequirement.Any,
-            var t => throw ApiException.BadRequest("trust", $"'{t}' is not required, preferred or any"),
+            var t => throw ServiceException.Invalid("trust", $"'{t}' is not required, preferred or any"),
         };
         var pools = List(o, "pools");
         var tags = new List<TagRequirement>();
@@ -51,7 +51,7 @@ public static partial class WorkloadJson
             }
             catch (FormatException e)
             {
-                throw ApiException.BadRequest("tags", e.Message);
+                throw ServiceException.Invalid("tags", e.Message);
             }
         }
 
@@ -88,10 +88,10 @@ public static partial class WorkloadJson
 
         if (v is not JsonValue jv || !jv.TryGetValue<string>(out var s))
         {
-            throw ApiException.BadRequest(field, "must be a string");
+            throw ServiceException.Invalid(field, "must be a string");
         }
 
-        return s.Length > 256 ? throw ApiException.BadRequest(field, "longer than 256 characters") : s;
+        return s.Length > 256 ? throw ServiceException.Invalid(field, "longer than 256 characters") : s;
     }
 
     private static long Long(JsonObject o, string field, string key, long max)
@@ -107,7 +107,7 @@ public static partial class WorkloadJson
             return (long)d;
         }
 
-        throw ApiException.BadRequest(field, $"must be an integer 0..{max}");
+        throw ServiceException.Invalid(field, $"must be an integer 0..{max}");
     }
 
     private static List<string> List(JsonObject o, string field)
@@ -120,7 +120,7 @@ public static partial class WorkloadJson
 
         if (v is not JsonArray a || a.Count > 64)
         {
-            throw ApiException.BadRequest(field, "must be a list of at most 64 strings");
+            throw ServiceException.Invalid(field, "must be a list of at most 64 strings");
         }
 
         var list = new List<string>();
@@ -128,7 +128,7 @@ public static partial class WorkloadJson
         {
             if (item is not JsonValue jv || !jv.TryGetValue<string>(out var s) || s.Length > 256)
             {
-                throw ApiException.BadRequest(field, "must be a list of strings (at most 256 characters each)");
+                throw ServiceException.Invalid(field, "must be a list of strings (at most 256 characters each)");
             }
 
             list.Add(s);

@@ -1,11 +1,16 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using TrustPool.Attestation;
+using TrustPool.Audit.Siem;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Events;
+using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Siem;
 
 /// <summary>
 /// Turns the service's security events into SIEM lines (RFC 5424 or CEF) on the on-disk queue that the
-/// <see cref="SyslogForwarder"/> delivers. Today: every trust change; audit records join through <see cref="Publish"/>.
+/// <see cref="SyslogForwarder"/> delivers. Every trust change and every committed audit record.
 /// </summary>
 public sealed class SiemExporter : IAsyncDisposable
 {
@@ -29,6 +34,27 @@ public sealed class SiemExporter : IAsyncDisposable
     public SyslogForwarder Forwarder => _forwarder;
 
     public void Attach(TrustEvents events) => events.Changed += OnTrustChanged;
+
+    /// <summary>Every audit record the store commits becomes one SIEM event (type = record type).</summary>
+    public void Attach(ITrustStore store) => store.AuditCommitted += OnAuditCommitted;
+
+    private void OnAuditCommitted(IReadOnlyList<AuditEntry> entries)
+    {
+        foreach (var e in entries)
+        {
+            var fields = new List<KeyValuePair<string, string>>
+            {
+                new("auditIndex", e.Index.ToString(CultureInfo.InvariantCulture)),
+                new("leafHash", Convert.ToBase64String(e.LeafHash)),
+            };
+            foreach (var (k, v) in e.Record.Fields)
+            {
+                fields.Add(new(k, v is JsonValue jv && jv.TryGetValue<string>(out var str) ? str : v?.ToJsonString() ?? "null"));
+            }
+
+            Publish(e.Record.Type, SiemSeverity.Informational, $"audit {e.Record.Type} #{e.Index}", fields);
+        }
+    }
 
     private void OnTrustChanged(TrustChange c)
     {

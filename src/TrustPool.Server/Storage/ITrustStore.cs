@@ -1,4 +1,6 @@
 using System.Data.Common;
+using TrustPool.Audit.Records;
+using TrustPool.Server.Audit;
 
 namespace TrustPool.Server.Storage;
 
@@ -18,6 +20,12 @@ public interface ITrustStore : IAsyncDisposable
 {
     /// <summary>"sqlite" or "postgres".</summary>
     string Provider { get; }
+
+    /// <summary>
+    /// Raised after every commit that appended audit records, with the entries in log order (from the committing
+    /// thread; handlers must be quick and must not throw).
+    /// </summary>
+    event Action<IReadOnlyList<AuditEntry>>? AuditCommitted;
 
     /// <summary>Starts a write transaction. Dispose without <see cref="IStoreTransaction.CommitAsync"/> rolls back.</summary>
     Task<IStoreTransaction> BeginAsync(CancellationToken ct = default);
@@ -40,6 +48,12 @@ public interface ITrustStore : IAsyncDisposable
     Task<IReadOnlyList<PoolRecord>> ListPoolsAsync(CancellationToken ct = default);
 
     Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default);
+
+    /// <summary>How many hosts have a trusted report verified at or after <paramref name="since"/>, counted in the database.</summary>
+    Task<int> CountTrustedHostsSinceAsync(DateTimeOffset since, CancellationToken ct = default);
+
+    /// <summary>One report verified at or after <paramref name="since"/> that is not trusted, or null.</summary>
+    Task<ReportRecord?> FindNotTrustedReportSinceAsync(DateTimeOffset since, CancellationToken ct = default);
 
     /// <summary>
     /// The earliest enrolled host other than <paramref name="except"/> whose EK key (<see cref="HostKeys.EkKey"/>) or AK key
@@ -146,5 +160,14 @@ public interface IStoreTransaction : IAsyncDisposable
     /// </summary>
     void OnCommitted(Action action);
 
-    Task CommitAsync();
+    /// <summary>
+    /// Records what this change did for the Merkle audit log. The records are appended, in order, inside
+    /// <see cref="CommitAsync"/> (they commit or roll back with the change) and then handed to
+    /// <see cref="ITrustStore.AuditCommitted"/> (SIEM export). Every write that can change a verdict, a placement or who
+    /// may act records here.
+    /// </summary>
+    void Audit(params IEnumerable<AuditRecord> records);
+
+    /// <summary>Appends the recorded audit records, commits, runs the <see cref="OnCommitted"/> actions; returns where the records landed.</summary>
+    Task<IReadOnlyList<AuditEntry>> CommitAsync();
 }

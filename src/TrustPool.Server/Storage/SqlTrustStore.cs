@@ -34,7 +34,17 @@ internal sealed class SqlTrustStore : ITrustStore
 
     public string Provider { get; }
 
+    public event Action<IReadOnlyList<Audit.AuditEntry>>? AuditCommitted;
+
+    /// <summary>The clock audit leaves are stamped with (the service's).</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>Appends each committing transaction's audit records (one per store: it caches the committed right edge).</summary>
+    internal AuditAppender Appender { get; } = new();
+
     internal bool IsPostgres => _dataSource is not null;
+
+    internal void OnAuditCommitted(IReadOnlyList<Audit.AuditEntry> entries) => AuditCommitted?.Invoke(entries);
 
     internal static SqlTrustStore ForSqlite(string path)
     {
@@ -171,6 +181,16 @@ internal sealed class SqlTrustStore : ITrustStore
 
     public Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default) =>
         ReadSingleAsync($"SELECT {Sql.ReportColumns} FROM reports WHERE id = @id", new { id }, Sql.ReadReport, ct);
+
+    public async Task<int> CountTrustedHostsSinceAsync(DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(DISTINCT host) FROM reports WHERE trust = 'trusted' AND verified_at >= @since", new { since = Sql.Ms(since) }, cancellationToken: ct));
+    }
+
+    public Task<ReportRecord?> FindNotTrustedReportSinceAsync(DateTimeOffset since, CancellationToken ct = default) =>
+        ReadSingleAsync($"SELECT {Sql.ReportColumns} FROM reports WHERE trust <> 'trusted' AND verified_at >= @since LIMIT 1", new { since = Sql.Ms(since) }, Sql.ReadReport, ct);
 
     public Task<HostRecord?> FindHostByKeysAsync(byte[]? ekKey, byte[]? akKey, string? except = null, CancellationToken ct = default) =>
         ReadSingleAsync(

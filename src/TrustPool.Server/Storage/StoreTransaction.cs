@@ -1,6 +1,8 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
+using TrustPool.Audit.Records;
+using TrustPool.Server.Audit;
 
 namespace TrustPool.Server.Storage;
 
@@ -11,6 +13,7 @@ internal sealed class StoreTransaction : IStoreTransaction
     private int _holdsWriterLock;
     private DbCommand? _insertReport;
     private List<Action>? _onCommitted;
+    private List<AuditRecord>? _audit;
     private bool _disposed;
 
     public StoreTransaction(SqlTrustStore store, DbConnection connection, DbTransaction transaction, bool holdsWriterLock)
@@ -156,9 +159,28 @@ internal sealed class StoreTransaction : IStoreTransaction
         (_onCommitted ??= []).Add(action);
     }
 
-    public async Task CommitAsync()
+    public void Audit(params IEnumerable<AuditRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var record in records)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            (_audit ??= []).Add(record);
+        }
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> CommitAsync()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // The change's audit records go in last, inside the same transaction: both commit or neither does.
+        IReadOnlyList<AuditEntry> entries = [];
+        if (_audit is { } records)
+        {
+            _audit = null;
+            entries = await _store.Appender.AppendAsync(this, records, _store.Time.GetUtcNow());
+        }
+
         await Transaction.CommitAsync();
         // Before the next SQLite writer may start, so it already sees what the actions cache.
         if (_onCommitted is { } actions)
@@ -173,6 +195,12 @@ internal sealed class StoreTransaction : IStoreTransaction
         // The write is over: let the next SQLite writer in now rather than at dispose, so the same flow may
         // write again (e.g. ConsumeNonceAsync) before its `await using` scope ends.
         ReleaseWriterLock();
+        if (entries.Count > 0)
+        {
+            _store.OnAuditCommitted(entries);
+        }
+
+        return entries;
     }
 
     public async ValueTask DisposeAsync()

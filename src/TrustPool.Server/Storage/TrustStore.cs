@@ -18,11 +18,11 @@ public static class TrustStore
 
     /// <summary>
     /// "sqlite:PATH" (relative paths resolve against <paramref name="dataDirectory"/>) or "postgres:CONNSTR".
-    /// Opens, applies pending migrations, returns the store.
+    /// Opens, applies pending migrations, returns the store. <paramref name="time"/> stamps audit leaves (default: the system clock).
     /// </summary>
     /// <exception cref="ArgumentException">The database string names no known provider.</exception>
     /// <exception cref="StoreException">The database cannot be opened or its schema is newer than this build.</exception>
-    public static async Task<ITrustStore> OpenAsync(string database, string dataDirectory, CancellationToken ct = default)
+    public static async Task<ITrustStore> OpenAsync(string database, string dataDirectory, CancellationToken ct = default, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(dataDirectory);
@@ -57,6 +57,7 @@ public static class TrustStore
             throw new ArgumentException("The database must be \"sqlite:PATH\" or \"postgres:CONNECTION-STRING\".", nameof(database));
         }
 
+        store.Time = time ?? TimeProvider.System;
         try
         {
             await store.InitializeAsync(ct);

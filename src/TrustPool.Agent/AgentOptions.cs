@@ -1,7 +1,7 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using TrustPool.Tpm;
 using TrustPool.Tpm.Client;
+using TrustPool.Tpm.Options;
 
 namespace TrustPool.Agent;
 
@@ -115,96 +115,36 @@ public sealed record AgentOptions
             errors.Add($"AkHandle: 0x{AkHandle:x8} is not a persistent handle (0x81xxxxxx)");
         }
 
-        if (MaxQueuedTpmRequests is < 0 or > 100_000)
-        {
-            errors.Add($"MaxQueuedTpmRequests: {MaxQueuedTpmRequests} is not 0..100000");
-        }
-
-        if (MaxTpmWaitMilliseconds is < 1 or > 600_000)
-        {
-            errors.Add($"MaxTpmWaitMilliseconds: {MaxTpmWaitMilliseconds} is not 1..600000");
-        }
+        OptionParser.CheckRange(errors, nameof(MaxQueuedTpmRequests), MaxQueuedTpmRequests, 0, 100_000);
+        OptionParser.CheckRange(errors, nameof(MaxTpmWaitMilliseconds), MaxTpmWaitMilliseconds, 1, 600_000);
 
         return errors;
     }
 
-    /// <summary>Reads the <c>Agent</c> section (keys named as the properties); values that do not parse are reported by <see cref="Validate"/>'s caller.</summary>
+    /// <summary>Reads the <c>Agent</c> section (keys named as the properties); values that do not parse are added to <paramref name="errors"/>, in the same words as the service's (<see cref="OptionParser"/>).</summary>
     public static AgentOptions FromConfiguration(IConfiguration configuration, List<string> errors)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(errors);
         var s = configuration.GetSection(Section);
+        var p = new OptionParser(k => s[k], errors);
         var o = new AgentOptions();
         return o with
         {
-            Tpm = s[nameof(Tpm)] ?? o.Tpm,
-            Urls = s[nameof(Urls)] ?? o.Urls,
-            ServiceCa = s[nameof(ServiceCa)] ?? o.ServiceCa,
-            InsecureNoClientAuth = Bool(s, nameof(InsecureNoClientAuth), o.InsecureNoClientAuth, errors),
-            CheckClientRevocation = Bool(s, nameof(CheckClientRevocation), o.CheckClientRevocation, errors),
-            UefiLog = s[nameof(UefiLog)] ?? o.UefiLog,
-            ImaLog = s[nameof(ImaLog)] ?? o.ImaLog,
-            DataDirectory = s[nameof(DataDirectory)] ?? o.DataDirectory,
-            AkAlgorithm = s[nameof(AkAlgorithm)] ?? o.AkAlgorithm,
-            EkAlgorithm = s[nameof(EkAlgorithm)] ?? o.EkAlgorithm,
-            AkHandle = Handle(s, nameof(AkHandle), o.AkHandle, errors),
-            MaxQueuedTpmRequests = Int(s, nameof(MaxQueuedTpmRequests), o.MaxQueuedTpmRequests, errors),
-            MaxTpmWaitMilliseconds = Int(s, nameof(MaxTpmWaitMilliseconds), o.MaxTpmWaitMilliseconds, errors),
+            Tpm = p.GetString(nameof(Tpm), o.Tpm),
+            Urls = p.GetString(nameof(Urls), o.Urls),
+            ServiceCa = p.GetString(nameof(ServiceCa), o.ServiceCa),
+            InsecureNoClientAuth = p.GetBool(nameof(InsecureNoClientAuth), o.InsecureNoClientAuth),
+            CheckClientRevocation = p.GetBool(nameof(CheckClientRevocation), o.CheckClientRevocation),
+            UefiLog = p.GetString(nameof(UefiLog), o.UefiLog),
+            ImaLog = p.GetString(nameof(ImaLog), o.ImaLog),
+            DataDirectory = p.GetString(nameof(DataDirectory), o.DataDirectory),
+            AkAlgorithm = p.GetString(nameof(AkAlgorithm), o.AkAlgorithm),
+            EkAlgorithm = p.GetString(nameof(EkAlgorithm), o.EkAlgorithm),
+            AkHandle = p.GetUInt32(nameof(AkHandle), o.AkHandle, "a handle such as 0x81010002"),
+            MaxQueuedTpmRequests = p.GetInt(nameof(MaxQueuedTpmRequests), o.MaxQueuedTpmRequests),
+            MaxTpmWaitMilliseconds = p.GetInt(nameof(MaxTpmWaitMilliseconds), o.MaxTpmWaitMilliseconds),
         };
-    }
-
-    private static bool Bool(IConfiguration s, string key, bool fallback, List<string> errors)
-    {
-        var v = s[key];
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (bool.TryParse(v, out var b))
-        {
-            return b;
-        }
-
-        errors.Add($"{key}: '{v}' is not true or false");
-        return fallback;
-    }
-
-    private static int Int(IConfiguration s, string key, int fallback, List<string> errors)
-    {
-        var v = s[key];
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
-        {
-            return i;
-        }
-
-        errors.Add($"{key}: '{v}' is not an integer");
-        return fallback;
-    }
-
-    private static uint Handle(IConfiguration s, string key, uint fallback, List<string> errors)
-    {
-        var v = s[key];
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        var ok = v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? uint.TryParse(v.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var h)
-            : uint.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out h);
-        if (ok)
-        {
-            return h;
-        }
-
-        errors.Add($"{key}: '{v}' is not a handle such as 0x81010002");
-        return fallback;
     }
 }
 

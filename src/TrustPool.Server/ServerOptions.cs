@@ -1,6 +1,6 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using TrustPool.Tpm.Options;
 
 namespace TrustPool.Server;
 
@@ -166,40 +166,13 @@ public sealed record ServerOptions
             errors.Add($"EkCaDirectory: '{EkCaDirectory}' does not exist");
         }
 
-        if (IntervalSeconds is < 0 or > 86_400)
-        {
-            errors.Add($"IntervalSeconds: {IntervalSeconds} is not 0..86400");
-        }
-
-        if (Concurrency is < 1 or > 10_000)
-        {
-            errors.Add($"Concurrency: {Concurrency} is not 1..10000");
-        }
-
-        if (Jitter is < 0 or > 1 || double.IsNaN(Jitter))
-        {
-            errors.Add($"Jitter: {Jitter} is not 0..1");
-        }
-
-        if (RequestTimeoutSeconds is < 1 or > 600)
-        {
-            errors.Add($"RequestTimeoutSeconds: {RequestTimeoutSeconds} is not 1..600");
-        }
-
-        if (Retries is < 0 or > 10)
-        {
-            errors.Add($"Retries: {Retries} is not 0..10");
-        }
-
-        if (CheckpointIntervalSeconds is < 0 or > 86_400)
-        {
-            errors.Add($"CheckpointIntervalSeconds: {CheckpointIntervalSeconds} is not 0..86400");
-        }
-
-        if (ReportValiditySeconds is < 1 or > 30 * 86_400)
-        {
-            errors.Add($"ReportValiditySeconds: {ReportValiditySeconds} is not 1..2592000");
-        }
+        OptionParser.CheckRange(errors, nameof(IntervalSeconds), IntervalSeconds, 0, 86_400);
+        OptionParser.CheckRange(errors, nameof(Concurrency), Concurrency, 1, 10_000);
+        OptionParser.CheckRange(errors, nameof(Jitter), Jitter, 0, 1);
+        OptionParser.CheckRange(errors, nameof(RequestTimeoutSeconds), RequestTimeoutSeconds, 1, 600);
+        OptionParser.CheckRange(errors, nameof(Retries), Retries, 0, 10);
+        OptionParser.CheckRange(errors, nameof(CheckpointIntervalSeconds), CheckpointIntervalSeconds, 0, 86_400);
+        OptionParser.CheckRange(errors, nameof(ReportValiditySeconds), ReportValiditySeconds, 1, 30 * 86_400);
 
         if (Syslog is not null)
         {
@@ -238,10 +211,7 @@ public sealed record ServerOptions
                 errors.Add($"Keystone: '{Keystone}' is not a URL");
             }
 
-            if (PlacementReconcileSeconds is < 5 or > 86_400)
-            {
-                errors.Add($"PlacementReconcileSeconds: {PlacementReconcileSeconds} is not 5..86400");
-            }
+            OptionParser.CheckRange(errors, nameof(PlacementReconcileSeconds), PlacementReconcileSeconds, 5, 86_400);
         }
 
         CheckSecretFile(nameof(PlacementNoAuthToken), PlacementNoAuthToken, PlacementNoAuthTokenFile, errors);
@@ -367,89 +337,38 @@ public sealed record ServerOptions
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(errors);
         var s = configuration.GetSection(Section);
+        var p = new OptionParser(k => s[k], errors);
         var o = new ServerOptions();
         return o with
         {
-            Urls = s[nameof(Urls)] ?? o.Urls,
-            DataDirectory = s[nameof(DataDirectory)] ?? o.DataDirectory,
-            Database = s[nameof(Database)] ?? o.Database,
-            EkCaDirectory = s[nameof(EkCaDirectory)] ?? o.EkCaDirectory,
-            EkTrust = s[nameof(EkTrust)] ?? o.EkTrust,
-            IntervalSeconds = Int(s, nameof(IntervalSeconds), o.IntervalSeconds, errors),
-            Concurrency = Int(s, nameof(Concurrency), o.Concurrency, errors),
-            Jitter = Double(s, nameof(Jitter), o.Jitter, errors),
-            RequestTimeoutSeconds = Int(s, nameof(RequestTimeoutSeconds), o.RequestTimeoutSeconds, errors),
-            Retries = Int(s, nameof(Retries), o.Retries, errors),
-            ReportValiditySeconds = Int(s, nameof(ReportValiditySeconds), o.ReportValiditySeconds, errors),
-            InstanceId = s[nameof(InstanceId)] ?? o.InstanceId,
-            OpenStackPlacement = s[nameof(OpenStackPlacement)] ?? o.OpenStackPlacement,
-            Syslog = s[nameof(Syslog)] ?? o.Syslog,
-            SyslogTls = Bool(s, nameof(SyslogTls), o.SyslogTls, errors),
-            SyslogFormat = s[nameof(SyslogFormat)] ?? o.SyslogFormat,
-            SyslogCaFile = s[nameof(SyslogCaFile)] ?? o.SyslogCaFile,
-            PlacementNoAuthToken = s[nameof(PlacementNoAuthToken)] ?? o.PlacementNoAuthToken,
-            PlacementNoAuthTokenFile = s[nameof(PlacementNoAuthTokenFile)] ?? o.PlacementNoAuthTokenFile,
-            Keystone = s[nameof(Keystone)] ?? o.Keystone,
-            OsUsername = s[nameof(OsUsername)] ?? o.OsUsername,
-            OsPassword = s[nameof(OsPassword)] ?? o.OsPassword,
-            OsPasswordFile = s[nameof(OsPasswordFile)] ?? o.OsPasswordFile,
-            OsProjectName = s[nameof(OsProjectName)] ?? o.OsProjectName,
-            OsUserDomainName = s[nameof(OsUserDomainName)] ?? o.OsUserDomainName,
-            OsProjectDomainName = s[nameof(OsProjectDomainName)] ?? o.OsProjectDomainName,
-            PlacementReconcileSeconds = Int(s, nameof(PlacementReconcileSeconds), o.PlacementReconcileSeconds, errors),
-            CheckpointIntervalSeconds = Int(s, nameof(CheckpointIntervalSeconds), o.CheckpointIntervalSeconds, errors),
+            Urls = p.GetString(nameof(Urls), o.Urls),
+            DataDirectory = p.GetString(nameof(DataDirectory), o.DataDirectory),
+            Database = p.GetString(nameof(Database), o.Database),
+            EkCaDirectory = p.GetString(nameof(EkCaDirectory), o.EkCaDirectory),
+            EkTrust = p.GetString(nameof(EkTrust), o.EkTrust),
+            IntervalSeconds = p.GetInt(nameof(IntervalSeconds), o.IntervalSeconds),
+            Concurrency = p.GetInt(nameof(Concurrency), o.Concurrency),
+            Jitter = p.GetDouble(nameof(Jitter), o.Jitter),
+            RequestTimeoutSeconds = p.GetInt(nameof(RequestTimeoutSeconds), o.RequestTimeoutSeconds),
+            Retries = p.GetInt(nameof(Retries), o.Retries),
+            ReportValiditySeconds = p.GetInt(nameof(ReportValiditySeconds), o.ReportValiditySeconds),
+            InstanceId = p.GetString(nameof(InstanceId), o.InstanceId),
+            OpenStackPlacement = p.GetString(nameof(OpenStackPlacement), o.OpenStackPlacement),
+            Syslog = p.GetString(nameof(Syslog), o.Syslog),
+            SyslogTls = p.GetBool(nameof(SyslogTls), o.SyslogTls),
+            SyslogFormat = p.GetString(nameof(SyslogFormat), o.SyslogFormat),
+            SyslogCaFile = p.GetString(nameof(SyslogCaFile), o.SyslogCaFile),
+            PlacementNoAuthToken = p.GetString(nameof(PlacementNoAuthToken), o.PlacementNoAuthToken),
+            PlacementNoAuthTokenFile = p.GetString(nameof(PlacementNoAuthTokenFile), o.PlacementNoAuthTokenFile),
+            Keystone = p.GetString(nameof(Keystone), o.Keystone),
+            OsUsername = p.GetString(nameof(OsUsername), o.OsUsername),
+            OsPassword = p.GetString(nameof(OsPassword), o.OsPassword),
+            OsPasswordFile = p.GetString(nameof(OsPasswordFile), o.OsPasswordFile),
+            OsProjectName = p.GetString(nameof(OsProjectName), o.OsProjectName),
+            OsUserDomainName = p.GetString(nameof(OsUserDomainName), o.OsUserDomainName),
+            OsProjectDomainName = p.GetString(nameof(OsProjectDomainName), o.OsProjectDomainName),
+            PlacementReconcileSeconds = p.GetInt(nameof(PlacementReconcileSeconds), o.PlacementReconcileSeconds),
+            CheckpointIntervalSeconds = p.GetInt(nameof(CheckpointIntervalSeconds), o.CheckpointIntervalSeconds),
         };
-    }
-
-    private static bool Bool(IConfiguration s, string key, bool fallback, List<string> errors)
-    {
-        var v = s[key];
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (bool.TryParse(v, out var b))
-        {
-            return b;
-        }
-
-        // "yes" or "1" must not silently mean false (plain TCP for a SIEM the operator asked to reach over TLS).
-        errors.Add($"{key}: '{v}' is not true or false");
-        return fallback;
-    }
-
-    private static int Int(IConfiguration s, string key, int fallback, List<string> errors)
-    {
-        var v = s[key];
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
-        {
-            return i;
-        }
-
-        errors.Add($"{key}: '{v}' is not an integer");
-        return fallback;
-    }
-
-    private static double Double(IConfiguration s, string key, double fallback, List<string> errors)
-    {
-        var v = s[key];
-        if (v is null)
-        {
-            return fallback;
-        }
-
-        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
-        {
-            return d;
-        }
-
-        errors.Add($"{key}: '{v}' is not a number");
-        return fallback;
     }
 }

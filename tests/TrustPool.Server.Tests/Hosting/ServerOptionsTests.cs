@@ -33,4 +33,20 @@ public sealed class ServerOptionsTests
         var (_, errors) = Read("SyslogTls", value);
         Assert.Equal([$"SyslogTls: '{value}' is not true or false"], errors);
     }
+
+    [Theory]
+    [InlineData("Jitter", "lots", "Jitter: 'lots' is not a number")]
+    [InlineData("Concurrency", "8.5", "Concurrency: '8.5' is not an integer")]
+    public void FromConfiguration_NotANumber_Reported(string key, string value, string expected)
+    {
+        var (_, errors) = Read(key, value);
+        Assert.Equal([expected], errors);
+    }
+
+    [Fact]
+    public void Validate_OutOfRange_EveryRangeAtOnce()
+    {
+        var errors = new ServerOptions { EkTrust = "tofu", Retries = 11, Jitter = 1.5, IntervalSeconds = -1 }.Validate();
+        Assert.Equal(["IntervalSeconds: -1 is not 0..86400", "Jitter: 1.5 is not 0..1", "Retries: 11 is not 0..10"], errors);
+    }
 }

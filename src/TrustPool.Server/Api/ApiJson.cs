@@ -12,6 +12,8 @@ public static class ApiJson
     /// <summary>Every contract context, first match wins; reflection stays last for anything not (yet) listed.</summary>
     public static IReadOnlyList<IJsonTypeInfoResolver> Resolvers { get; } =
     [
+        Contracts.HostJsonContext.Default,
+        Contracts.ReportJsonContext.Default,
     ];
 
     /// <summary>Puts the contract contexts at the front of the service's HTTP JSON options.</summary>

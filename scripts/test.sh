@@ -145,6 +145,9 @@ fi
 # ---- build + test ---------------------------------------------------------------------------
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
+# The local tools (.config/dotnet-tools.json: Kiota, for the generated-client test) come from NuGet once, then the cache.
+log "restoring dotnet tools"
+dotnet tool restore >/dev/null || log "dotnet tool restore failed; GeneratedClientTests will fail"
 log "building"
 if ! dotnet build TrustPool.sln -c Release -nologo -v q; then
   log "build failed"

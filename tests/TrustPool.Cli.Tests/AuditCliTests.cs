@@ -249,7 +249,7 @@ public sealed class AuditCliTests : IClassFixture<AuditServiceFixture>
     {
         using var response = await _f.Harness.Http.GetAsync(new Uri("/v1/audit/compliance?workload=web-1", UriKind.Relative));
         var original = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-        Assert.Empty(TrustPool.Cli.Commands.ComplianceCheck.Verify((JsonObject)original.DeepClone(), null));
+        Assert.Empty(TrustPool.Audit.Compliance.ComplianceReportVerifier.Verify((JsonObject)original.DeepClone(), null));
 
         // The placement record now names another host, and its leaf hash is recomputed to match: the proof fails.
         var edited = (JsonObject)original.DeepClone();
@@ -257,11 +257,11 @@ public sealed class AuditCliTests : IClassFixture<AuditServiceFixture>
         var text = placed["record"]!.GetValue<string>().Replace("au-1", "au-9", StringComparison.Ordinal);
         placed["record"] = text;
         placed["leafHash"] = Convert.ToBase64String(MerkleHash.LeafHash(Encoding.UTF8.GetBytes(text)));
-        var problem = Assert.Single(TrustPool.Cli.Commands.ComplianceCheck.Verify(edited, null));
+        var problem = Assert.Single(TrustPool.Audit.Compliance.ComplianceReportVerifier.Verify(edited, null));
         Assert.Contains($"record {placed["index"]}: not included", problem, StringComparison.Ordinal);
 
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var wrongKey = TrustPool.Cli.Commands.ComplianceCheck.Verify((JsonObject)original.DeepClone(), other.ExportSubjectPublicKeyInfoPem());
+        var wrongKey = TrustPool.Audit.Compliance.ComplianceReportVerifier.Verify((JsonObject)original.DeepClone(), other.ExportSubjectPublicKeyInfoPem());
         Assert.StartsWith("checkpoint:", Assert.Single(wrongKey), StringComparison.Ordinal);
     }
 }

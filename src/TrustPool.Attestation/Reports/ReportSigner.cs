@@ -4,13 +4,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrustPool.Attestation.Evaluation;
-using TrustPool.Tpm.Files;
 
 namespace TrustPool.Attestation.Reports;
 
 /// <summary>
 /// Signs trust reports as compact JWS (RFC 7515) with ES256 (RFC 7518, 3.4: ECDSA P-256 SHA-256, the signature is
-/// the 64-byte IEEE P1363 r||s). The key is the service's report-signing key, an ECDSA P-256 PKCS#8 PEM file.
+/// the 64-byte IEEE P1363 r||s) with the service's report-signing key, an ECDSA P-256 key handed in by the caller
+/// (the server keeps it in a PEM file: TrustPool.Server.Pki.ReportKeyFile); no file I/O here.
 /// Thread-safe for signing.
 /// </summary>
 public sealed class ReportSigner : IDisposable
@@ -46,60 +46,6 @@ public sealed class ReportSigner : IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         return new ReportSigner(key);
-    }
-
-    /// <summary>
-    /// Loads the PKCS#8 PEM key at <paramref name="keyPemPath"/>, or creates a new P-256 key there (file mode 0600, by
-    /// <see cref="AtomicFile.TryCreate"/>: a reader never sees half a key, an existing key is never replaced, and two
-    /// starting instances end up with one key).
-    /// </summary>
-    public static ReportSigner LoadOrCreate(string keyPemPath, out bool created)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(keyPemPath);
-        if (File.Exists(keyPemPath))
-        {
-            created = false;
-            return Load(keyPemPath);
-        }
-
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyPemPath))!);
-        bool won;
-        try
-        {
-            won = AtomicFile.TryCreate(keyPemPath, Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()), AtomicFile.OwnerOnly);
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-
-        if (!won)
-        {
-            // Another instance created the key first: use that one.
-            key.Dispose();
-            created = false;
-            return Load(keyPemPath);
-        }
-
-        created = true;
-        return new ReportSigner(key);
-    }
-
-    private static ReportSigner Load(string path)
-    {
-        var key = ECDsa.Create();
-        try
-        {
-            key.ImportFromPem(File.ReadAllText(path));
-            return new ReportSigner(key);
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            key.Dispose();
-            throw new CryptographicException($"{path} is not an ECDSA P-256 PKCS#8 PEM private key", e);
-        }
     }
 
     /// <summary>

@@ -1,12 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using TrustPool.Audit.Checkpoints;
-using TrustPool.Audit.Merkle;
-using TrustPool.Audit.Records;
+using TrustPool.Audit.Compliance;
+using TrustPool.Audit.Exports;
 using TrustPool.Cli.Commands.Admin;
 
 namespace TrustPool.Cli.Commands;
@@ -19,7 +15,7 @@ namespace TrustPool.Cli.Commands;
 /// </summary>
 internal static class AuditCommands
 {
-    public const string ExportFormat = "trustpool-audit-export/1";
+    public const string ExportFormat = AuditExport.Format;
 
     public static Command Create()
     {
@@ -127,7 +123,7 @@ internal static class AuditCommands
                 : $"host={Uri.EscapeDataString(h!)}&from={Uri.EscapeDataString(p.GetValue(from)!)}&to={Uri.EscapeDataString(p.GetValue(to)!)}";
             var report = (await c.GetAsync($"v1/audit/compliance?{query}")).AsObject();
             var pinned = p.GetValue(publicKey) is { } pem ? await File.ReadAllTextAsync(pem) : null;
-            var problems = ComplianceCheck.Verify(report, pinned);
+            var problems = ComplianceReportVerifier.Verify(report, pinned);
             foreach (var problem in problems)
             {
                 Console.Error.WriteLine($"tampered: {problem}");
@@ -170,13 +166,13 @@ internal static class AuditCommands
                 p.GetValue(key) is { } k ? File.ReadAllText(k) : null);
             if (p.GetValue(json))
             {
-                ServiceClient.PrintJson(result.ToJson());
+                ServiceClient.PrintJson(ToJson(result));
             }
             else
             {
                 foreach (var problem in result.Problems)
                 {
-                    Console.WriteLine($"tampered: {problem}");
+                    Console.WriteLine($"tampered: {problem.Message}");
                 }
 
                 Console.WriteLine(result.Valid
@@ -188,194 +184,13 @@ internal static class AuditCommands
         }));
         return cmd;
     }
-}
 
-/// <summary>The outcome of verifying an export: each problem names the record index (or checkpoint size) it concerns.</summary>
-internal sealed record AuditVerifyResult(int Entries, int Checkpoints, long VerifiedSize, IReadOnlyList<string> Problems)
-{
-    public bool Valid => Problems.Count == 0;
-
-    public JsonObject ToJson() => new()
+    private static JsonObject ToJson(AuditExportVerification result) => new()
     {
-        ["valid"] = Valid,
-        ["entries"] = Entries,
-        ["checkpoints"] = Checkpoints,
-        ["verifiedSize"] = VerifiedSize,
-        ["problems"] = new JsonArray([.. Problems.Select(x => (JsonNode)x)]),
+        ["valid"] = result.Valid,
+        ["entries"] = result.Entries,
+        ["checkpoints"] = result.Checkpoints,
+        ["verifiedSize"] = result.VerifiedSize,
+        ["problems"] = new JsonArray([.. result.Problems.Select(x => (JsonNode)x.Message)]),
     };
-}
-
-/// <summary>Offline verification of an audit export against its signed checkpoints.</summary>
-internal static class AuditExportVerifier
-{
-    /// <summary>Throws <see cref="InvalidDataException"/> (exit 2) when the export or a key or checkpoint cannot be parsed.</summary>
-    public static AuditVerifyResult Verify(string exportJson, IReadOnlyList<string> extraCheckpoints, string? publicKeyPem)
-    {
-        JsonNode doc;
-        try
-        {
-            doc = JsonNode.Parse(exportJson) ?? throw new InvalidDataException("the export is empty");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"the export is not JSON: {e.Message}");
-        }
-
-        string Str(JsonNode? n, string what)
-        {
-            try
-            {
-                return n?.GetValue<string>() ?? throw new InvalidDataException($"the export has no {what}");
-            }
-            catch (InvalidOperationException)
-            {
-                throw new InvalidDataException($"the export's {what} is not a string");
-            }
-        }
-
-        if (doc["format"]?.GetValue<string>() != AuditCommands.ExportFormat)
-        {
-            throw new InvalidDataException($"not a {AuditCommands.ExportFormat} document");
-        }
-
-        var keyName = Str(doc["keyName"], "keyName");
-        var origin = Str(doc["origin"], "origin");
-        using var key = ECDsa.Create();
-        try
-        {
-            key.ImportFromPem(publicKeyPem ?? Str(doc["publicKey"], "publicKey"));
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            throw new InvalidDataException($"the public key is not a PEM EC key: {e.Message}");
-        }
-
-        var verifier = new CheckpointVerifier(keyName, key, origin);
-        var problems = new List<string>();
-
-        // Signed checkpoints, by size (the export's and any given separately).
-        var notes = new List<string>();
-        foreach (var c in doc["checkpoints"]?.AsArray() ?? throw new InvalidDataException("the export has no checkpoints"))
-        {
-            notes.Add(Str(c?["note"], "checkpoint note"));
-        }
-
-        notes.AddRange(extraCheckpoints);
-        var checkpoints = new SortedDictionary<ulong, Checkpoint>();
-        foreach (var note in notes)
-        {
-            if (!verifier.TryVerify(note, out var cp, out var error))
-            {
-                if (error is MalformedCheckpoint && !note.Contains('\u2014', StringComparison.Ordinal))
-                {
-                    throw new InvalidDataException($"not a signed checkpoint: {error.Message}");
-                }
-
-                problems.Add($"checkpoint: {error.Message}");
-                continue;
-            }
-
-            if (checkpoints.TryGetValue(cp.Size, out var same) && !same.RootHash.AsSpan().SequenceEqual(cp.RootHash))
-            {
-                problems.Add($"checkpoint size {cp.Size}: two signed checkpoints with different roots (the log forked)");
-                continue;
-            }
-
-            checkpoints[cp.Size] = cp;
-        }
-
-        // Records: canonical bytes, leaf hashes, positions.
-        var entries = doc["entries"]?.AsArray() ?? throw new InvalidDataException("the export has no entries");
-        var leaves = new List<byte[]>(entries.Count);
-        for (var i = 0; i < entries.Count; i++)
-        {
-            var e = entries[i] ?? throw new InvalidDataException($"entry {i} is null");
-            var bytes = Encoding.UTF8.GetBytes(Str(e["record"], $"record of entry {i}"));
-            var leaf = MerkleHash.LeafHash(bytes);
-            leaves.Add(leaf);
-            long index;
-            try
-            {
-                index = e["index"]?.GetValue<long>() ?? throw new InvalidDataException($"entry {i} has no index");
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or FormatException)
-            {
-                throw new InvalidDataException($"entry {i}: the index is not an integer");
-            }
-
-            if (index != i)
-            {
-                problems.Add(index > i
-                    ? $"record {i}: missing or out of order (found the record stored as index {index} at position {i})"
-                    : $"record {i}: inserted or out of order (found a record stored as index {index} at position {i})");
-            }
-
-            if (e["leafHash"] is { } stored && Str(stored, $"leafHash of entry {i}") != Convert.ToBase64String(leaf))
-            {
-                problems.Add($"record {i}: edited (its bytes do not hash to the stored leaf hash)");
-            }
-
-            try
-            {
-                var record = AuditRecordEncoding.Decode(bytes);
-                if (e["type"] is { } type && Str(type, $"type of entry {i}") != record.Type)
-                {
-                    problems.Add($"record {i}: edited (type '{record.Type}' listed as '{type}')");
-                }
-            }
-            catch (AuditRecordFormatException ex)
-            {
-                problems.Add($"record {i}: edited (not a canonical audit record: {ex.Message})");
-            }
-        }
-
-        // Roots at every checkpoint size, and consistency between successive checkpoints.
-        var range = new CompactRange();
-        var tree = new MerkleTree();
-        Checkpoint? previous = null;
-        long verified = 0;
-        var next = 0;
-        foreach (var cp in checkpoints.Values)
-        {
-            if (cp.Size > (ulong)leaves.Count)
-            {
-                problems.Add($"record {leaves.Count}: records {leaves.Count}..{cp.Size - 1} are missing (a signed checkpoint covers {cp.Size} records)");
-                break;
-            }
-
-            while ((ulong)next < cp.Size)
-            {
-                range.Append(leaves[next]);
-                tree.AppendLeafHash(leaves[next]);
-                next++;
-            }
-
-            if (!range.Root().AsSpan().SequenceEqual(cp.RootHash))
-            {
-                var from = previous?.Size ?? 0;
-                problems.Add($"checkpoint size {cp.Size}: the records do not rebuild its signed root (a record in {from}..{cp.Size - 1} was edited, dropped, inserted or reordered)");
-                break;
-            }
-
-            if (previous is not null && !CheckpointVerifier.TryVerifyConsistencyBetween(previous, cp, tree.ConsistencyProof(previous.Size, cp.Size), out var error))
-            {
-                problems.Add($"checkpoint size {cp.Size}: not consistent with checkpoint size {previous.Size}: {error.Message}");
-                break;
-            }
-
-            verified = (long)cp.Size;
-            previous = cp;
-        }
-
-        if (checkpoints.Count == 0)
-        {
-            problems.Add("no valid signed checkpoint: nothing is verified");
-        }
-        else if (verified < leaves.Count && problems.Count == 0)
-        {
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"record {verified}: records {verified}..{leaves.Count - 1} are not covered by any signed checkpoint"));
-        }
-
-        return new AuditVerifyResult(entries.Count, checkpoints.Count, verified, problems);
-    }
 }

@@ -8,11 +8,11 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using TrustPool.Server;
 using TrustPool.Server.Enrollment;
 using TrustPool.Server.Hosting;
 using TrustPool.Server.Observability;
+using TrustPool.Server.Storage;
 
 namespace TrustPool.Cli.Commands;
 
@@ -76,7 +76,7 @@ internal static class BenchAttestCommand
             var database = "sqlite:trustpool.db";
             if (s.Database.StartsWith("postgres:", StringComparison.Ordinal))
             {
-                pgSchemaConnection = await CreateSchemaAsync(s.Database["postgres:".Length..]);
+                pgSchemaConnection = await ScratchSchema.CreateAsync(s.Database["postgres:".Length..], "tp_bench_");
                 database = "postgres:" + pgSchemaConnection;
             }
 
@@ -183,7 +183,7 @@ internal static class BenchAttestCommand
 
             if (pgSchemaConnection is not null)
             {
-                await DropSchemaAsync(pgSchemaConnection);
+                await ScratchSchema.DropAsync(pgSchemaConnection, "tp_bench_");
             }
 
             try
@@ -297,67 +297,15 @@ internal static class BenchAttestCommand
         }
     }
 
-    private static async Task<string> CreateSchemaAsync(string connection)
-    {
-        var schema = "tp_bench_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var c = new NpgsqlConnection(connection))
-        {
-            await c.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE SCHEMA {schema}", c);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        return new NpgsqlConnectionStringBuilder(connection) { SearchPath = schema }.ConnectionString;
-    }
-
-    private static async Task DropSchemaAsync(string connection)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connection);
-        var schema = builder.SearchPath;
-        builder.SearchPath = null;
-        if (schema is null || !schema.StartsWith("tp_bench_", StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        NpgsqlConnection.ClearAllPools();
-        await using var c = new NpgsqlConnection(builder.ConnectionString);
-        await c.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE", c);
-        await command.ExecuteNonQueryAsync();
-    }
-
     /// <summary>
     /// Hosts with a trusted report verified at or after <paramref name="since"/>, counted in the database (loading every
     /// report here would inflate the service process's memory, which this tool measures), and one report that is not trusted.
     /// </summary>
-    private static async Task<(int Trusted, string? Example)> CountTrustedSinceAsync(TrustPool.Server.Storage.ITrustStore store, DateTimeOffset since)
+    private static async Task<(int Trusted, string? Example)> CountTrustedSinceAsync(ITrustStore store, DateTimeOffset since)
     {
-        await using var tx = await store.BeginAsync();
-        await using var count = tx.Connection.CreateCommand();
-        count.Transaction = tx.Transaction;
-        count.CommandText = "SELECT COUNT(DISTINCT host) FROM reports WHERE trust = 'trusted' AND verified_at >= @since";
-        var p = count.CreateParameter();
-        p.ParameterName = "@since";
-        p.Value = since.ToUnixTimeMilliseconds();
-        count.Parameters.Add(p);
-        var trusted = Convert.ToInt32(await count.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-
-        await using var example = tx.Connection.CreateCommand();
-        example.Transaction = tx.Transaction;
-        example.CommandText = "SELECT host, trust, payload FROM reports WHERE trust <> 'trusted' AND verified_at >= @since LIMIT 1";
-        var q = example.CreateParameter();
-        q.ParameterName = "@since";
-        q.Value = since.ToUnixTimeMilliseconds();
-        example.Parameters.Add(q);
-        await using var reader = await example.ExecuteReaderAsync();
-        string? text = null;
-        if (await reader.ReadAsync())
-        {
-            var payload = reader.GetString(2);
-            text = $"{reader.GetString(0)}: {reader.GetString(1)}: {payload[..Math.Min(payload.Length, 600)]}";
-        }
-
+        var trusted = await store.CountTrustedHostsSinceAsync(since);
+        var example = await store.FindNotTrustedReportSinceAsync(since);
+        var text = example is null ? null : $"{example.Host}: {example.Trust}: {example.PayloadJson[..Math.Min(example.PayloadJson.Length, 600)]}";
         return (trusted, text);
     }
 

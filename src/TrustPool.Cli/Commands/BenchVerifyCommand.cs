@@ -1,5 +1,4 @@
 using System.CommandLine;
-using TrustPool.Tpm.Quotes;
 
 namespace TrustPool.Cli.Commands;
 

@@ -7,6 +7,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using TrustPool.Audit.Compliance;
+using TrustPool.Audit.Exports;
 using TrustPool.Cli.Commands.Admin;
 using TrustPool.Server.OpenStack;
 
@@ -548,7 +550,7 @@ internal static class DemoCommand
 
             var workload = _placements.Where(p => Str(p, "host") == victim.Name).Select(p => Str(p, "workload")).First();
             var report = (await api.GetAsync($"v1/audit/compliance?workload={Uri.EscapeDataString(workload)}")).AsObject();
-            var problems = ComplianceCheck.Verify(report, export["publicKey"]!.GetValue<string>());
+            var problems = ComplianceReportVerifier.Verify(report, export["publicKey"]!.GetValue<string>());
             if (problems.Count > 0)
             {
                 throw new InvalidOperationException($"the compliance report of {workload} does not verify: {string.Join("; ", problems)}");

@@ -20,7 +20,7 @@ namespace TrustPool.Server.Agents;
 /// simulated agents behind one listener share a few connections. Agent URLs may carry a path base; the Agent API
 /// paths are relative to it. Thread-safe; one instance per service.
 /// </summary>
-public sealed class AgentClient : IDisposable
+public sealed class AgentClient : IAgentClient, IDisposable
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 

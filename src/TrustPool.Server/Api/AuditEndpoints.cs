@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using TrustPool.Audit.Compliance;
 using TrustPool.Server.Audit;
 using TrustPool.Server.Auth;
 using TrustPool.Server.Hosting;

@@ -30,7 +30,7 @@ public sealed record AttestationOutcome(TrustReport? Report, ReportRecord? Store
 public sealed class AttestationService : IDisposable
 {
     private readonly ITrustStore _store;
-    private readonly AgentClient _agents;
+    private readonly IAgentClient _agents;
     private readonly ReportSigner _signer;
     private readonly PolicyCache _policy;
     private readonly NonceRegistry _nonces;
@@ -44,7 +44,7 @@ public sealed class AttestationService : IDisposable
     /// <summary>The last trust written per host, with the enrollment it belonged to: a new enrollment's first report is always a change.</summary>
     private readonly ConcurrentDictionary<string, (string? Enrollment, TrustLevel Trust)> _lastTrust = new(StringComparer.Ordinal);
 
-    public AttestationService(ITrustStore store, AgentClient agents, ReportSigner signer, PolicyCache policy, NonceRegistry nonces, ReportWriter writer,
+    public AttestationService(ITrustStore store, IAgentClient agents, ReportSigner signer, PolicyCache policy, NonceRegistry nonces, ReportWriter writer,
         TrustEvents events, ServerMetrics metrics, ServerOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;

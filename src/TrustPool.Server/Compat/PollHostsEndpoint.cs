@@ -55,7 +55,7 @@ public static class PollHostsEndpoint
     }
 
     // Nova (Folsom) sends "hosts" as a bare string, later releases as a list.
-    private static List<string> ReadHosts(JsonElement root)
+    internal static List<string> ReadHosts(JsonElement root)
     {
         if (!root.TryGetProperty("hosts", out var hosts))
         {

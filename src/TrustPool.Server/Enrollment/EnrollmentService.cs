@@ -32,12 +32,12 @@ public sealed partial class EnrollmentService
         TpmObjectAttributes.FixedParent | TpmObjectAttributes.SensitiveDataOrigin;
 
     private readonly ITrustStore _store;
-    private readonly AgentClient _agents;
+    private readonly IAgentClient _agents;
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public EnrollmentService(ITrustStore store, AgentClient agents, ServerOptions options, TimeProvider time, ILogger logger)
+    public EnrollmentService(ITrustStore store, IAgentClient agents, ServerOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
         _agents = agents;

@@ -148,7 +148,7 @@ public sealed class ServerHost : IAsyncDisposable
             owned.Add(clientCertificate);
 
             var keyPath = Path.Combine(data, ServerDefaults.ReportKeyFile);
-            var signer = ReportSigner.LoadOrCreate(keyPath, out var keyCreated);
+            var signer = ReportKeyFile.LoadOrCreate(keyPath, out var keyCreated);
             owned.Add(signer);
             if (keyCreated)
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using TrustPool.Attestation;
+using TrustPool.Audit.Siem;
 using TrustPool.Server.Audit;
 using TrustPool.Server.Events;
 using TrustPool.Server.Storage;

@@ -49,6 +49,12 @@ public interface ITrustStore : IAsyncDisposable
 
     Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default);
 
+    /// <summary>How many hosts have a trusted report verified at or after <paramref name="since"/>, counted in the database.</summary>
+    Task<int> CountTrustedHostsSinceAsync(DateTimeOffset since, CancellationToken ct = default);
+
+    /// <summary>One report verified at or after <paramref name="since"/> that is not trusted, or null.</summary>
+    Task<ReportRecord?> FindNotTrustedReportSinceAsync(DateTimeOffset since, CancellationToken ct = default);
+
     /// <summary>
     /// The earliest enrolled host other than <paramref name="except"/> whose EK key (<see cref="HostKeys.EkKey"/>) or AK key
     /// (the AK's Name) is the one given: the host that already holds this TPM or AK.

@@ -182,6 +182,16 @@ internal sealed class SqlTrustStore : ITrustStore
     public Task<ReportRecord?> GetReportAsync(string id, CancellationToken ct = default) =>
         ReadSingleAsync($"SELECT {Sql.ReportColumns} FROM reports WHERE id = @id", new { id }, Sql.ReadReport, ct);
 
+    public async Task<int> CountTrustedHostsSinceAsync(DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(DISTINCT host) FROM reports WHERE trust = 'trusted' AND verified_at >= @since", new { since = Sql.Ms(since) }, cancellationToken: ct));
+    }
+
+    public Task<ReportRecord?> FindNotTrustedReportSinceAsync(DateTimeOffset since, CancellationToken ct = default) =>
+        ReadSingleAsync($"SELECT {Sql.ReportColumns} FROM reports WHERE trust <> 'trusted' AND verified_at >= @since LIMIT 1", new { since = Sql.Ms(since) }, Sql.ReadReport, ct);
+
     public Task<HostRecord?> FindHostByKeysAsync(byte[]? ekKey, byte[]? akKey, string? except = null, CancellationToken ct = default) =>
         ReadSingleAsync(
             $"SELECT {Sql.HostColumns} FROM hosts WHERE (ek_key = @ekKey OR ak_key = @akKey) AND name <> @except ORDER BY enrolled_at, name LIMIT 1",

@@ -179,15 +179,6 @@ public sealed class AttestationKey : IDisposable
         return _ecdsa!.VerifyData(message, p1363, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
-    /// <summary>
-    /// The bare System.Security.Cryptography verification of an already-converted signature (PKCS#1 v1.5 or
-    /// IEEE P1363 r||s), without any TPM parsing: the baseline the quote verifier is benchmarked against.
-    /// </summary>
-    internal bool VerifyBare(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature, System.Security.Cryptography.HashAlgorithmName hash) =>
-        _rsa is not null
-            ? _rsa.VerifyData(message, signature, hash, RSASignaturePadding.Pkcs1)
-            : _ecdsa!.VerifyData(message, signature, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-
     /// <summary>Left-pads a big-endian scalar to the field size; a leading zero beyond it is allowed, other excess is not.</summary>
     private static bool CopyScalar(ReadOnlySpan<byte> value, Span<byte> destination)
     {

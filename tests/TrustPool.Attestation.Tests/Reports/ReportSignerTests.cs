@@ -5,7 +5,6 @@ using Microsoft.IdentityModel.Tokens;
 using TrustPool.Attestation.Evaluation;
 using TrustPool.Attestation.Reports;
 using TrustPool.Attestation.Tests.Evaluation;
-using TrustPool.Testing;
 
 namespace TrustPool.Attestation.Tests.Reports;
 
@@ -154,36 +153,6 @@ public class ReportSignerTests
         using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
 
         Assert.Throws<ArgumentException>(() => ReportSigner.Create(p384));
-    }
-
-    [Fact]
-    public void LoadOrCreate_CalledTwice_SameKeyAndFileIs0600()
-    {
-        var path = Path.Combine(TestTemp.CreateDirectory("attest-key-").FullName, "keys", "report-signing.pem");
-
-        using var first = ReportSigner.LoadOrCreate(path, out var created1);
-        using var second = ReportSigner.LoadOrCreate(path, out var created2);
-        using var pub = PublicKey(second);
-
-        Assert.True(created1);
-        Assert.False(created2);
-        Assert.Equal(first.KeyId, second.KeyId);
-        Assert.Equal("node1", ReportJws.Verify(first.Sign(Fresh()), pub).Host);
-        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", File.ReadAllText(path), StringComparison.Ordinal);
-        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!)); // no temporary file left behind
-        if (!OperatingSystem.IsWindows())
-        {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-        }
-    }
-
-    [Fact]
-    public void LoadOrCreate_FileIsNotAKey_ThrowsCryptographicException()
-    {
-        var path = Path.Combine(TestTemp.CreateDirectory("attest-key-").FullName, "bad.pem");
-        File.WriteAllText(path, "not a key");
-
-        Assert.ThrowsAny<CryptographicException>(() => ReportSigner.LoadOrCreate(path, out _));
     }
 }
 

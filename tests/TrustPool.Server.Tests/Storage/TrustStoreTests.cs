@@ -287,6 +287,34 @@ public abstract class TrustStoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task ReportsSince_CountsDistinctTrustedHostsAndFindsOneNotTrusted()
+    {
+        var store = await OpenAsync();
+        Assert.Equal(0, await store.CountTrustedHostsSinceAsync(s_t0));
+        Assert.Null(await store.FindNotTrustedReportSinceAsync(s_t0));
+        await InTransactionAsync(store, async tx =>
+        {
+            foreach (var h in new[] { "a", "b", "c" })
+            {
+                await tx.InsertHostAsync(Host(h));
+            }
+
+            await tx.InsertReportAsync(Report("a0", "a", s_t0.AddMinutes(-1)));
+            await tx.InsertReportAsync(Report("a1", "a", s_t0));
+            await tx.InsertReportAsync(Report("a2", "a", s_t0.AddMinutes(1)));
+            await tx.InsertReportAsync(Report("b1", "b", s_t0.AddMinutes(2)));
+            await tx.InsertReportAsync(Report("c0", "c", s_t0.AddMinutes(-2)) with { Trust = "untrusted" });
+        });
+
+        // Since is inclusive; a host counts once however many trusted reports it has.
+        Assert.Equal(2, await store.CountTrustedHostsSinceAsync(s_t0));
+        Assert.Equal(1, await store.CountTrustedHostsSinceAsync(s_t0.AddMinutes(2)));
+        Assert.Null(await store.FindNotTrustedReportSinceAsync(s_t0));
+        var untrusted = await store.FindNotTrustedReportSinceAsync(s_t0.AddMinutes(-5));
+        Assert.Equal(("c0", "c", "untrusted"), (untrusted?.Id, untrusted?.Host, untrusted?.Trust));
+    }
+
+    [SkippableFact]
     public async Task ConsumeNonce_SecondUse_ReturnsFalse()
     {
         var store = await OpenAsync();

@@ -2,9 +2,8 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using TrustPool.Audit.Merkle;
-using TrustPool.Server.Storage;
 
-namespace TrustPool.Server.Audit;
+namespace TrustPool.Server.Storage;
 
 /// <summary>
 /// The right edge of a committed log: the perfect subtrees along the right border of a <see cref="Size"/>-leaf tree,

@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 
-namespace TrustPool.Server.Audit;
+namespace TrustPool.Audit.Compliance;
 
 /// <summary>
-/// The compliance report (<see cref="ComplianceReport"/>) as one self-contained HTML page for an auditor: every value is
+/// The compliance report (<see cref="ComplianceReportBuilder"/>) as one self-contained HTML page for an auditor: every value is
 /// HTML-encoded (host and workload names come from API callers), no script, inline style only.
 /// </summary>
 public static class ComplianceHtml

@@ -1,16 +1,26 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using TrustPool.Tpm;
+using TrustPool.Tpm.Client;
+using TrustPool.Tpm.Quotes;
 using TrustPool.Tpm.Structures;
 
-namespace TrustPool.Tpm.Quotes;
+namespace TrustPool.Cli.Commands;
 
-/// <summary>One prepared quote: a genuine TPMS_ATTEST over 24 SHA-256 PCRs and its TPMT_SIGNATURE.</summary>
-public sealed class VerifyBenchmarkCase : IDisposable
+/// <summary>
+/// One prepared quote: a genuine TPMS_ATTEST over 24 SHA-256 PCRs and its TPMT_SIGNATURE, and the same public key
+/// imported once more into System.Security.Cryptography for the bare signature rate. Public TrustPool.Tpm API only
+/// (this file is also compiled into bench/TrustPool.Benchmarks, which measures the verifier's content checks apart).
+/// </summary>
+internal sealed class VerifyBenchmarkCase : IDisposable
 {
-    internal VerifyBenchmarkCase(string name, AttestationKey key, byte[] attest, byte[] signature, byte[] bareSignature, PcrValues pcrs, byte[] nonce)
+    private readonly AsymmetricAlgorithm _bareKey;
+
+    public VerifyBenchmarkCase(string name, AttestationKey key, AsymmetricAlgorithm bareKey, byte[] attest, byte[] signature, byte[] bareSignature, PcrValues pcrs, byte[] nonce)
     {
         Name = name;
         Key = key;
+        _bareKey = bareKey;
         Attest = attest;
         Signature = signature;
         BareSignature = bareSignature;
@@ -36,21 +46,20 @@ public sealed class VerifyBenchmarkCase : IDisposable
     /// <summary>Full quote verification: parse, scheme, signature, magic, type, nonce, selection, PCR digest.</summary>
     public bool VerifyQuote() => QuoteVerifier.Verify(Key, Attest, Signature, Pcrs, Nonce).IsValid;
 
-    /// <summary>The verifier's own work without any signature check: parse, nonce, selection, PCR digest.</summary>
-    public bool CheckContentOnly()
+    /// <summary>Only the signature, with the key already imported (the same public key as <see cref="Key"/>).</summary>
+    public bool VerifyBare() => _bareKey is RSA rsa
+        ? rsa.VerifyData(Attest, BareSignature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+        : ((ECDsa)_bareKey).VerifyData(Attest, BareSignature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+
+    public void Dispose()
     {
-        var signature = TpmtSignature.Parse(Signature);
-        return QuoteVerifier.CheckSignedContent(Attest, signature.HashAlg, signature.SigAlg, Pcrs, Nonce, null).IsValid;
+        Key.Dispose();
+        _bareKey.Dispose();
     }
-
-    /// <summary>Only the signature, with the key already imported.</summary>
-    public bool VerifyBare() => Key.VerifyBare(Attest, BareSignature, HashAlgorithmName.SHA256);
-
-    public void Dispose() => Key.Dispose();
 }
 
 /// <summary>Measured rates of one case: quote verifications/s and bare signature verifications/s in the same run.</summary>
-public sealed record VerifyBenchmarkResult(string Name, double QuotesPerSecond, double BarePerSecond)
+internal sealed record VerifyBenchmarkResult(string Name, double QuotesPerSecond, double BarePerSecond)
 {
     public double Ratio => QuotesPerSecond / BarePerSecond;
 }
@@ -59,7 +68,7 @@ public sealed record VerifyBenchmarkResult(string Name, double QuotesPerSecond, 
 /// Issue 2's performance target: quote verification at >= 90% of the bare signature rate of the same imported key.
 /// The quotes are made here in the exact TPM format (TPMS_ATTEST + TPMT_SIGNATURE) with fresh keys.
 /// </summary>
-public static class VerifyBenchmark
+internal static class VerifyBenchmark
 {
     public static VerifyBenchmarkCase CreateCase(bool rsa)
     {
@@ -82,14 +91,14 @@ public static class VerifyBenchmark
         {
             var k = RSA.Create(2048);
             signer = k;
-            pub = Client.TpmTemplates.Ak(Client.TpmKeyAlgorithm.Rsa2048, rsaModulus: k.ExportParameters(false).Modulus);
+            pub = TpmTemplates.Ak(TpmKeyAlgorithm.Rsa2048, rsaModulus: k.ExportParameters(false).Modulus);
         }
         else
         {
             var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             signer = k;
             var q = k.ExportParameters(false).Q;
-            pub = Client.TpmTemplates.Ak(Client.TpmKeyAlgorithm.EccP256, eccX: q.X, eccY: q.Y);
+            pub = TpmTemplates.Ak(TpmKeyAlgorithm.EccP256, eccX: q.X, eccY: q.Y);
         }
 
         var attest = new TpmsAttest(TpmLimits.GeneratedValue, TpmStructureTag.AttestQuote, pub.Name, nonce,
@@ -105,9 +114,10 @@ public static class VerifyBenchmark
             signature = TpmtSignature.Ecdsa(TpmAlgorithmId.Sha256, bare[..32], bare[32..]).ToBytes();
         }
 
+        AsymmetricAlgorithm bareKey = signer is RSA rsaSigner ? RSA.Create(rsaSigner.ExportParameters(false)) : ECDsa.Create(((ECDsa)signer).ExportParameters(false));
         signer.Dispose();
         var c = new VerifyBenchmarkCase(rsa ? "RSA 2048 (RSASSA-SHA256)" : "ECDSA P-256 (SHA-256)", AttestationKey.FromPublic(pub),
-            attest, signature, bare, pcrs, nonce);
+            bareKey, attest, signature, bare, pcrs, nonce);
         if (!c.VerifyQuote() || !c.VerifyBare())
         {
             throw new InvalidOperationException("benchmark quote does not verify");

@@ -4,17 +4,22 @@ using System.Text.Json.Nodes;
 using TrustPool.Audit.Checkpoints;
 using TrustPool.Audit.Merkle;
 
-namespace TrustPool.Cli.Commands;
+namespace TrustPool.Audit.Compliance;
 
 /// <summary>
-/// Client-side check of a compliance report from the service: the checkpoint is signed by the expected key, and every
+/// Client-side check of a compliance report from the service (<see cref="ComplianceReportBuilder"/>, as JSON): the checkpoint is signed by the expected key, and every
 /// cited record hashes to its leaf and is included in that checkpoint's tree. Marks each cited record
 /// <c>"verified": true</c> once checked; returns what failed (empty when everything holds).
 /// </summary>
-internal static class ComplianceCheck
+public static class ComplianceReportVerifier
 {
+    /// <summary>
+    /// Checks <paramref name="report"/> against <paramref name="pinnedPublicKeyPem"/> (default: the key the report
+    /// names) and marks each verified cited record; returns one message per problem.
+    /// </summary>
     public static IReadOnlyList<string> Verify(JsonObject report, string? pinnedPublicKeyPem)
     {
+        ArgumentNullException.ThrowIfNull(report);
         var problems = new List<string>();
         var pem = pinnedPublicKeyPem ?? Str(report["publicKey"]);
         var (keyName, origin, note) = (Str(report["keyName"]), Str(report["origin"]), Str(report["checkpoint"]));

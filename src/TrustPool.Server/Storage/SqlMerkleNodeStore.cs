@@ -2,9 +2,8 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using TrustPool.Audit.Merkle;
-using TrustPool.Server.Storage;
 
-namespace TrustPool.Server.Audit;
+namespace TrustPool.Server.Storage;
 
 /// <summary>
 /// <see cref="IMerkleNodeStore"/> over the <c>merkle_nodes</c> table, bound to one <see cref="IStoreTransaction"/>:

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace TrustPool.Server.Siem;
+namespace TrustPool.Audit.Siem;
 
 /// <summary>One event for the SIEM: a sequence number (per service, gap-free, for de-duplication), its type and fields.</summary>
 public sealed record SiemEvent(long Sequence, DateTimeOffset Time, string Type, SiemSeverity Severity, string Message, IReadOnlyList<KeyValuePair<string, string>> Fields);

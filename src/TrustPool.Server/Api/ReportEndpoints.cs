@@ -17,9 +17,10 @@ public static class ReportEndpoints
         v1.MapPost("/reports/verify", VerifyAsync).RequireRole(Role.Reader).WithName("VerifyReport")
             .Accepts<VerifyReportRequest>("application/json").WithProblems(400, 401, 403, 413);
         // Public keys are public: anyone holding a report can check it. The signer writes the JWK Set itself (its
-        // content type is application/jwk-set+json); JwkSet is its schema.
+        // content type is application/jwk-set+json); JwkSet is its schema. No token, no input: only
+        // the service's own failure (500, urn:trustpool:service:internal) is an error.
         v1.MapGet("/keys", (ServerContext s) => Results.Content(s.Signer.JwksJson(), "application/jwk-set+json")).WithName("ReportKeys")
-            .Produces<JwkSet>(StatusCodes.Status200OK, "application/jwk-set+json");
+            .Produces<JwkSet>(StatusCodes.Status200OK, "application/jwk-set+json").WithProblems(500);
     }
 
     private static async Task<Ok<ReportView>> GetAsync(HttpContext http, ServerContext s, string id) =>

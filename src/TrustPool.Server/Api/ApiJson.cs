@@ -17,6 +17,8 @@ public static class ApiJson
         Contracts.BaselineJsonContext.Default,
         Contracts.PoolJsonContext.Default,
         Contracts.AuditJsonContext.Default,
+        Contracts.HostJsonContext.Default,
+        Contracts.ReportJsonContext.Default,
     ];
 
     /// <summary>Puts the contract contexts at the front of the service's HTTP JSON options.</summary>

@@ -268,17 +268,19 @@ public sealed class AttestationService : IDisposable
         {
             await tx.UpdateHostStateAsync(host.Name, HostStates.ReEnrollmentRequired);
             tx.Audit(AuditRecords.HostReenrollmentRequired(host, _time.GetUtcNow()));
+            tx.OnCommitted(() =>
+            {
+                Forget(host.Name);
+                if (other is not null)
+                {
+                    ServerLog.IdentityOfOtherHost(_logger, host.Name, other.Name);
+                }
+                else
+                {
+                    ServerLog.KeysChanged(_logger, host.Name);
+                }
+            });
             await tx.CommitAsync();
-        }
-
-        Forget(host.Name);
-        if (other is not null)
-        {
-            ServerLog.IdentityOfOtherHost(_logger, host.Name, other.Name);
-        }
-        else
-        {
-            ServerLog.KeysChanged(_logger, host.Name);
         }
 
         return new Fault(FaultCodes.AgentIdentityMismatch, other is not null

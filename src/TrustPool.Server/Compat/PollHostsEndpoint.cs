@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,7 +25,8 @@ public static class PollHostsEndpoint
     {
         foreach (var prefix in Prefixes)
         {
-            app.MapPost(prefix + "/PollHosts", PollAsync).WithName("PollHosts" + (prefix.Contains("OpenAttestation", StringComparison.Ordinal) ? "" : "Legacy"));
+            app.MapPost(prefix + "/PollHosts", PollAsync).WithName("PollHosts" + (prefix.Contains("OpenAttestation", StringComparison.Ordinal) ? "" : "Legacy"))
+                .Accepts<PollHostsRequest>("application/json").Produces<PollHostsResponse>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413);
         }
     }
 
@@ -41,21 +42,16 @@ public static class PollHostsEndpoint
         using var body = await JsonBody.ReadAsync(http.Request);
         var names = ReadHosts(body.Root);
         var latest = await s.Store.GetLatestReportsAsync(http.RequestAborted);
-        var hosts = new JsonArray();
+        var hosts = new List<PollHostsHost>(names.Count);
         foreach (var name in names)
         {
             var report = latest.GetValueOrDefault(name);
             var trust = s.Attestations.CurrentTrust(report).ToString().ToLowerInvariant();
-            hosts.Add(new JsonObject
-            {
-                ["host_name"] = name,
-                ["trust_lvl"] = trust,
-                // ISO 8601 with offset; for a host never attested, now (Nova treats the answer as fresh for unknown).
-                ["vtime"] = (report?.VerifiedAt ?? s.Now).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-            });
+            // ISO 8601 with offset; for a host never attested, now (Nova treats the answer as fresh for unknown).
+            hosts.Add(new PollHostsHost(name, trust, (report?.VerifiedAt ?? s.Now).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture)));
         }
 
-        return Results.Json(new JsonObject { ["hosts"] = hosts });
+        return TypedResults.Json(new PollHostsResponse(hosts), PollHostsJsonContext.Default.PollHostsResponse);
     }
 
     // Nova (Folsom) sends "hosts" as a bare string, later releases as a list.
@@ -97,3 +93,32 @@ public static class PollHostsEndpoint
 
     private static string Check(string name) => name.Length is > 0 and <= 253 ? name : throw ServiceException.Invalid("hosts", "a host name must be 1..253 characters");
 }
+
+/// <summary>
+/// OAT's PollHosts request as Nova sends it. <c>hosts</c> is a list of host names, or (Folsom) one bare name; the
+/// service reads it by hand (<see cref="PollHostsEndpoint"/>), this record only describes it.
+/// </summary>
+/// <param name="Count">The number of hosts (Nova sends it; ignored).</param>
+/// <param name="Hosts">The host names.</param>
+public sealed record PollHostsRequest(
+    [property: JsonPropertyName("count")] int? Count,
+    [property: JsonPropertyName("hosts")] IReadOnlyList<string> Hosts);
+
+/// <summary>OAT's PollHosts answer: exactly the field names Nova's TrustedFilter reads.</summary>
+/// <param name="Hosts">One entry per host asked for, in the order asked.</param>
+public sealed record PollHostsResponse([property: JsonPropertyName("hosts")] IReadOnlyList<PollHostsHost> Hosts);
+
+/// <summary>One host's trust as OAT spells it.</summary>
+/// <param name="HostName">The host name as asked.</param>
+/// <param name="TrustLevel"><c>trusted</c>, <c>untrusted</c> or <c>unknown</c> (also for a host never enrolled).</param>
+/// <param name="VerifyTime">The verification time of the report used, ISO 8601 with offset (now for a host never attested).</param>
+public sealed record PollHostsHost(
+    [property: JsonPropertyName("host_name")] string HostName,
+    [property: JsonPropertyName("trust_lvl")] string TrustLevel,
+    [property: JsonPropertyName("vtime")] string VerifyTime);
+
+/// <summary>The source-generated JSON of the OAT PollHosts wire format (explicit names: snake_case, not the /v1 camelCase).</summary>
+[JsonSourceGenerationOptions]
+[JsonSerializable(typeof(PollHostsRequest))]
+[JsonSerializable(typeof(PollHostsResponse))]
+internal sealed partial class PollHostsJsonContext : JsonSerializerContext;

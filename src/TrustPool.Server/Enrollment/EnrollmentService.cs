@@ -80,7 +80,14 @@ public sealed partial class EnrollmentService
     /// Enrolls a new host, or re-enrolls one (same name) that is marked re-enrollment-required or is being re-keyed by an
     /// operator. <paramref name="actor"/>: the token that asked, for the <c>host.enrolled</c> record (null when no request did).
     /// </summary>
-    public async Task<HostRecord> EnrollAsync(EnrollmentRequest request, bool reEnroll, Actor? actor, CancellationToken ct)
+    public Task<HostRecord> EnrollAsync(EnrollmentRequest request, bool reEnroll, Actor? actor, CancellationToken ct) =>
+        EnrollAsync(request, reEnroll, actor, committed: null, ct);
+
+    /// <summary>
+    /// As <see cref="EnrollAsync(EnrollmentRequest, bool, Actor?, CancellationToken)"/>; <paramref name="committed"/> runs
+    /// with the stored host once the enrollment committed (never when it rolled back), for the caller's side effects.
+    /// </summary>
+    public async Task<HostRecord> EnrollAsync(EnrollmentRequest request, bool reEnroll, Actor? actor, Action<HostRecord>? committed, CancellationToken ct)
     {
         var existing = await _store.GetHostAsync(request.Name, ct);
         if (existing is not null && !reEnroll)
@@ -220,6 +227,12 @@ public sealed partial class EnrollmentService
             }
 
             tx.Audit(AuditRecords.HostEnrolled(host, existing is not null, actor, _time.GetUtcNow()));
+            tx.OnCommitted(() => ServerLog.HostEnrolled(_logger, host.Name, host.AgentUrl, Convert.ToHexStringLower(ak.Name), ekTrust));
+            if (committed is not null)
+            {
+                tx.OnCommitted(() => committed(host));
+            }
+
             await tx.CommitAsync();
         }
         catch (StoreConflictException)
@@ -233,7 +246,6 @@ public sealed partial class EnrollmentService
             throw ServiceException.Conflict($"host '{request.Name}' is already enrolled");
         }
 
-        ServerLog.HostEnrolled(_logger, host.Name, host.AgentUrl, Convert.ToHexStringLower(ak.Name), ekTrust);
         return host;
     }
 

@@ -67,5 +67,11 @@ public sealed class ServerContext
     /// <summary>Pool changes (each one transaction with its audit record) and reads.</summary>
     public PoolService Pools => field ??= new(this);
 
+    /// <summary>Host changes and reads behind <c>/v1/hosts</c> (one unit of work each).</summary>
+    public global::TrustPool.Server.Hosts.HostService Hosts => field ??= new(this);
+
+    /// <summary>Report reads behind <c>/v1/reports</c>.</summary>
+    public global::TrustPool.Server.Hosts.ReportService Reports => field ??= new(this);
+
     public DateTimeOffset Now => Time.GetUtcNow();
 }

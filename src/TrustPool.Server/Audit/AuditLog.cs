@@ -1,12 +1,7 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using Dapper;
 using TrustPool.Audit.Checkpoints;
 using TrustPool.Audit.Merkle;
 using TrustPool.Audit.Records;
-using TrustPool.Server.Api;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Audit;

@@ -25,6 +25,7 @@ public sealed class Reattestation : IAsyncDisposable
     private readonly Channel<string> _requests = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _worker;
+    private int _pending;
 
     public Reattestation(ITrustStore store, AttestationService attestations, ServerOptions options, ILogger logger)
     {
@@ -39,10 +40,39 @@ public sealed class Reattestation : IAsyncDisposable
     public long Passes { get; private set; }
 
     /// <summary>The policy changed: every host trusted now is attested again.</summary>
-    public void PolicyChanged() => _requests.Writer.TryWrite(All);
+    public void PolicyChanged() => Request(All);
 
     /// <summary>One host's asserted data (tags) changed: that host is attested again if it is trusted now.</summary>
-    public void HostChanged(string name) => _requests.Writer.TryWrite(name);
+    public void HostChanged(string name) => Request(name);
+
+    /// <summary>
+    /// Completes once every request made so far has had its pass (or <paramref name="timeout"/> ran out: false). Tests use
+    /// it to see a change's re-attestations before they look at the reports or the audit log.
+    /// </summary>
+    public async Task<bool> WhenIdleAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Volatile.Read(ref _pending) > 0)
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
+    private void Request(string name)
+    {
+        Interlocked.Increment(ref _pending);
+        if (!_requests.Writer.TryWrite(name))
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
 
     private async Task RunAsync(CancellationToken ct)
     {
@@ -53,10 +83,12 @@ public sealed class Reattestation : IAsyncDisposable
             {
                 var names = new HashSet<string>(StringComparer.Ordinal);
                 var all = false;
+                var taken = 0;
                 while (reader.TryRead(out var name))
                 {
                     all |= name.Length == 0;
                     names.Add(name);
+                    taken++;
                 }
 
                 try
@@ -70,6 +102,7 @@ public sealed class Reattestation : IAsyncDisposable
                 }
 
                 Passes++;
+                Interlocked.Add(ref _pending, -taken);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

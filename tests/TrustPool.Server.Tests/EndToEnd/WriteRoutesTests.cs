@@ -26,13 +26,14 @@ public sealed class WriteRoutesTests
         var exercised = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var size = await SizeAsync(h);
 
-        // Calls one route and checks what it appended (the service runs no polling loop here: IntervalSeconds = 0,
-        // and no host is trusted while the policy changes, so no re-attestation can add a record of its own).
+        // Calls one route and checks what it appended once any re-attestation it caused is over (the service runs no
+        // polling loop here: IntervalSeconds = 0; no host is trusted while the policy changes, so those passes find none).
         HttpClient? client = null;
         async Task<JsonNode?> Call(string route, HttpMethod method, string path, HttpStatusCode expected, JsonNode? body, params string[] records)
         {
             var (status, json) = await h.SendAsync(method, path, body, client);
             Assert.True(status == expected, $"{route}: {method} {path}: {(int)status} {json?.ToJsonString()}");
+            Assert.True(await h.Server.Context.Reattestation.WhenIdleAsync(TimeSpan.FromSeconds(60)), $"{route}: re-attestation did not settle");
             var added = await EntriesFromAsync(h, size);
             Assert.True(records.SequenceEqual(added), $"{route} appended [{string.Join(", ", added)}], expected [{string.Join(", ", records)}]");
             size += added.Count;

@@ -23,12 +23,7 @@ public sealed class AdminService(ServerContext s)
             throw ServiceException.Invalid("role", $"'{request.Role}' is not admin, operator or reader");
         }
 
-        var (record, token) = s.Tokens.NewRecord(request.Name ?? request.Role, role);
-        await using var tx = await s.Store.BeginAsync(ct);
-        await tx.InsertTokenAsync(record);
-        tx.Audit(AuditRecords.TokenCreated(record, actor, s.Now));
-        await tx.CommitAsync();
-        return (record, token);
+        return await s.Tokens.CreateAsync(request.Name ?? request.Role, role, actor, ct);
     }
 
     public Task<IReadOnlyList<TokenRecord>> ListTokensAsync(CancellationToken ct) => s.Store.ListTokensAsync(ct);
@@ -36,17 +31,10 @@ public sealed class AdminService(ServerContext s)
     /// <summary>Revokes a valid token; the verdict cache forgets it once the revocation is committed, so it holds at once.</summary>
     public async Task RevokeTokenAsync(string id, Actor? actor, CancellationToken ct)
     {
-        var token = (await s.Store.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == id && t.RevokedAt is null)
-            ?? throw ServiceException.NotFound($"token '{id}'");
-        await using var tx = await s.Store.BeginAsync(ct);
-        if (!await tx.RevokeTokenAsync(id, s.Now))
+        if (!await s.Tokens.RevokeAsync(id, actor, ct))
         {
             throw ServiceException.NotFound($"token '{id}'");
         }
-
-        tx.Audit(AuditRecords.TokenRevoked(token, actor, s.Now));
-        tx.OnCommitted(s.Tokens.ForgetCached);
-        await tx.CommitAsync();
     }
 
     /// <summary>Creates a subscription with a new HMAC secret (in the result only, and the store).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using TrustPool.Server.Audit;
 using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Auth;
@@ -73,23 +74,42 @@ public sealed class TokenService
     /// <summary>Forgets every cached verdict: call after committing a revocation so it holds at once.</summary>
     public void ForgetCached() => _cache.Clear();
 
-    /// <summary>Creates and stores a token; the clear text is returned once and never stored.</summary>
-    public async Task<(TokenRecord Record, string Token)> CreateAsync(string name, Role role, CancellationToken ct = default)
+    /// <summary>
+    /// Creates and stores a token, with its <c>token.created</c> audit record (<paramref name="actor"/> null when no
+    /// request made it: the first start's admin token). The clear text is returned once and never stored.
+    /// </summary>
+    public async Task<(TokenRecord Record, string Token)> CreateAsync(string name, Role role, Actor? actor = null, CancellationToken ct = default)
     {
         var (record, token) = NewRecord(name, role);
         await using var tx = await _store.BeginAsync(ct);
         await tx.InsertTokenAsync(record);
+        tx.Audit(AuditRecords.TokenCreated(record, actor, _time.GetUtcNow()));
         await tx.CommitAsync();
         return (record, token);
     }
 
-    public async Task<bool> RevokeAsync(string id, CancellationToken ct = default)
+    /// <summary>
+    /// Revokes a valid token, with its <c>token.revoked</c> audit record; the verdict cache forgets it once the
+    /// revocation is committed, so it holds at once. False when no valid token has this id.
+    /// </summary>
+    public async Task<bool> RevokeAsync(string id, Actor? actor = null, CancellationToken ct = default)
     {
+        var token = (await _store.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == id && t.RevokedAt is null);
+        if (token is null)
+        {
+            return false;
+        }
+
         await using var tx = await _store.BeginAsync(ct);
-        var revoked = await tx.RevokeTokenAsync(id, _time.GetUtcNow());
+        if (!await tx.RevokeTokenAsync(id, _time.GetUtcNow()))
+        {
+            return false;
+        }
+
+        tx.Audit(AuditRecords.TokenRevoked(token, actor, _time.GetUtcNow()));
+        tx.OnCommitted(ForgetCached);
         await tx.CommitAsync();
-        _cache.Clear();
-        return revoked;
+        return true;
     }
 
     /// <summary>The role of a presented token, or null when it is unknown, revoked or malformed.</summary>

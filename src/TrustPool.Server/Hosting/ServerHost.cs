@@ -188,7 +188,7 @@ public sealed class ServerHost : IAsyncDisposable
             return false;
         }
 
-        var (_, token) = await context.Tokens.CreateAsync("admin (first start)", Role.Admin, cancellationToken);
+        var (_, token) = await context.Tokens.CreateAsync("admin (first start)", Role.Admin, actor: null, cancellationToken);
         AtomicFile.Write(files.AdminToken, token + "\n", AtomicFile.OwnerOnly);
         ServerLog.AdminTokenCreated(context.Logger, files.AdminToken);
         return true;

@@ -55,7 +55,7 @@ public class DemoCommandTests
         var audit = Regex.Match(o, @"audit log verified: (\d+) records, \d+ signed checkpoint\(s\); every leaf rebuilt, the root matches the signed checkpoint of size (\d+)");
         Assert.True(audit.Success, o);
         Assert.Equal(audit.Groups[1].Value, audit.Groups[2].Value);
-        Assert.Matches(@"records: 6 host\.enrolled, \d+ baseline\.changed, \d+ pool\.changed, \d+ report\.issued, 6 host\.inventory-changed, 6 placement\.made, 1 evacuation\.planned; checked offline", o);
+        Assert.Matches(@"records: 1 token\.created, 6 host\.enrolled, \d+ baseline\.changed, \d+ pool\.changed, \d+ report\.issued, 6 host\.inventory-changed, 6 placement\.made, 1 evacuation\.planned; checked offline", o);
         var compliance = Regex.Match(o, $@"compliance report of ([a-z0-9-]+) \(GET /v1/audit/compliance\): placed on {victim} at \S+ relying on report \S+ \(trusted: [^)]+\); (\d+) report\(s\) cover it");
         Assert.True(compliance.Success, o);
         Assert.Contains(compliance.Groups[1].Value, evacuations.Select(e => e.Groups[1].Value));

@@ -121,6 +121,23 @@ public sealed class WriteRoutesTests
         Assert.All(writes, w => Assert.True(exercised.ContainsKey(w), $"write route {w} is not exercised here: call it and name the audit records it leaves"));
     }
 
+    [SkippableFact]
+    public async Task FirstStartAdminToken_IsTheFirstRecord_WithNoActor_AndNoSecret()
+    {
+        await using var h = await ServiceHarness.StartAsync("sqlite");
+        var page = await h.OkAsync(HttpMethod.Get, "/v1/audit/entries?from=0");
+        var first = page["entries"]!.AsArray()[0]!;
+        Assert.Equal(AuditRecordTypes.TokenCreated, first["type"]!.GetValue<string>());
+        var fields = AuditRecordEncoding.Decode(System.Text.Encoding.UTF8.GetBytes(first["record"]!.GetValue<string>())).Fields;
+        Assert.Equal("admin", fields["role"]!.GetValue<string>());
+        Assert.Equal("admin (first start)", fields["name"]!.GetValue<string>());
+        var tokens = await h.OkAsync(HttpMethod.Get, "/v1/tokens");
+        Assert.Equal(tokens["tokens"]!.AsArray().Single()!["id"]!.GetValue<string>(), fields["tokenId"]!.GetValue<string>());
+        // No request made it: no actor to name. And never the token itself.
+        Assert.True(fields.ContainsKey("actor") && fields["actor"] is null);
+        Assert.DoesNotContain(h.AdminToken, first["record"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private static async Task<long> SizeAsync(ServiceHarness h) =>
         (await h.OkAsync(HttpMethod.Get, "/v1/audit/entries?from=0&to=0"))["size"]!.GetValue<long>();
 

@@ -127,7 +127,7 @@ public sealed class HostService
     {
         var host = await _s.Store.GetHostAsync(name, ct) ?? throw ServiceException.NotFound($"host '{name}'");
         var latest = await _s.Store.GetLatestReportAsync(name, ct);
-        return HostDetailView.From(HostView.From(host, latest, _s), latest);
+        return new HostDetailView(HostView.From(host, latest, _s), latest);
     }
 
     /// <summary>A host's latest report with its trust as of now.</summary>

@@ -48,7 +48,7 @@ public sealed class ReportService
         var enrolled = IsCurrentEnrollment(await _s.Store.GetHostAsync(report.Host, ct), report.Enrollment);
         var reason = !fresh ? "ReportExpired: the report is outside its validity window"
             : !enrolled ? $"NotCurrentEnrollment: host '{report.Host}' was removed or enrolled again since this report" : null;
-        return new(true, fresh && enrolled, reason) { Report = VerifiedReport.From(ReportView.From(report, jws)) };
+        return new(true, fresh && enrolled, reason) { Report = ReportPayload.From(report) };
     }
 
     /// <summary>True when <paramref name="enrollment"/> (a report's) is the current enrollment of <paramref name="host"/>.</summary>

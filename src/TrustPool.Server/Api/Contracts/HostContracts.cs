@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TrustPool.Server.Audit;
@@ -61,7 +62,7 @@ public sealed record SetHostTagsRequest(IReadOnlyDictionary<string, string> Tags
 /// A host as the API shows it, with its trust as of now (an expired report means unknown). Its tags are labelled
 /// <c>tagSource: asserted</c>: an operator set them, the TPM never attested them.
 /// </summary>
-public sealed record HostView
+public record HostView
 {
     /// <summary>The host name.</summary>
     public required string Name { get; init; }
@@ -131,65 +132,19 @@ public sealed record HostView
 }
 
 /// <summary>One host with its latest report (<c>GET /v1/hosts/{name}</c>): the <see cref="HostView"/> members and <c>report</c>.</summary>
-public sealed record HostDetailView
+public sealed record HostDetailView : HostView
 {
-    /// <inheritdoc cref="HostView.Name"/>
-    public required string Name { get; init; }
+    public HostDetailView()
+    {
+    }
 
-    /// <inheritdoc cref="HostView.AgentUrl"/>
-    public required string AgentUrl { get; init; }
-
-    /// <inheritdoc cref="HostView.TlsFingerprint"/>
-    public required string TlsFingerprint { get; init; }
-
-    /// <inheritdoc cref="HostView.AkName"/>
-    public required string AkName { get; init; }
-
-    /// <inheritdoc cref="HostView.EkCertificate"/>
-    public required bool EkCertificate { get; init; }
-
-    /// <inheritdoc cref="HostView.EkTrust"/>
-    public required string EkTrust { get; init; }
-
-    /// <inheritdoc cref="HostView.State"/>
-    public required string State { get; init; }
-
-    /// <inheritdoc cref="HostView.Tags"/>
-    public required IReadOnlyDictionary<string, string> Tags { get; init; }
-
-    /// <inheritdoc cref="HostView.TagSource"/>
-    public required string TagSource { get; init; }
-
-    /// <inheritdoc cref="HostView.EnrolledAt"/>
-    public required DateTimeOffset EnrolledAt { get; init; }
-
-    /// <inheritdoc cref="HostView.Trust"/>
-    public required string Trust { get; init; }
-
-    /// <inheritdoc cref="HostView.ReportId"/>
-    public required string? ReportId { get; init; }
-
-    /// <inheritdoc cref="HostView.VerifiedAt"/>
-    public required DateTimeOffset? VerifiedAt { get; init; }
-
-    /// <inheritdoc cref="HostView.ValidTo"/>
-    public required DateTimeOffset? ValidTo { get; init; }
+    /// <summary><paramref name="view"/> with <paramref name="latest"/>.</summary>
+    [SetsRequiredMembers]
+    public HostDetailView(HostView view, ReportRecord? latest)
+        : base(view ?? throw new ArgumentNullException(nameof(view))) => Report = latest is null ? null : ReportView.From(latest);
 
     /// <summary>The latest report (null when the host was never attested).</summary>
     public required ReportView? Report { get; init; }
-
-    /// <summary><paramref name="v"/> with <paramref name="latest"/>.</summary>
-    public static HostDetailView From(HostView v, ReportRecord? latest)
-    {
-        ArgumentNullException.ThrowIfNull(v);
-        return new()
-        {
-            Name = v.Name, AgentUrl = v.AgentUrl, TlsFingerprint = v.TlsFingerprint, AkName = v.AkName, EkCertificate = v.EkCertificate,
-            EkTrust = v.EkTrust, State = v.State, Tags = v.Tags, TagSource = v.TagSource, EnrolledAt = v.EnrolledAt, Trust = v.Trust,
-            ReportId = v.ReportId, VerifiedAt = v.VerifiedAt, ValidTo = v.ValidTo,
-            Report = latest is null ? null : ReportView.From(latest),
-        };
-    }
 }
 
 /// <summary>The answer of <c>GET /v1/hosts</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TrustPool.Attestation;
@@ -7,11 +8,8 @@ using TrustPool.Server.Storage;
 
 namespace TrustPool.Server.Api.Contracts;
 
-/// <summary>
-/// A stored trust report as the API returns it: the signed payload's fields (members the payload leaves out are left out
-/// here too) plus the compact JWS itself; <c>currentTrust</c> and <c>agentFailure</c> only where a route adds them.
-/// </summary>
-public sealed record ReportView
+/// <summary>A trust report's signed payload as the API spells it (members the payload leaves out are left out here too).</summary>
+public record ReportPayload
 {
     /// <summary>The report id (a GUID, "N" format).</summary>
     public required string Id { get; init; }
@@ -61,26 +59,8 @@ public sealed record ReportView
     /// <summary>Every baseline the evaluation used.</summary>
     public required IReadOnlyList<BaselineRefView> Baselines { get; init; }
 
-    /// <summary>The signed report, a compact JWS (ES256); verify it with <c>/v1/keys</c>.</summary>
-    public required string Jws { get; init; }
-
-    /// <summary>The host's trust as of now by this report (an expired report, or one of a past enrollment, is unknown).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? CurrentTrust { get; init; }
-
-    /// <summary>Attest now only: the agent failed, and this (unknown) report records it.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? AgentFailure { get; init; }
-
-    /// <summary>A stored report: its signed payload's fields and its JWS.</summary>
-    public static ReportView From(ReportRecord r)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return From(TrustReportJson.Parse(r.PayloadJson), r.Jws);
-    }
-
-    /// <summary>A report and its JWS.</summary>
-    public static ReportView From(TrustReport report, string jws)
+    /// <summary>The payload of <paramref name="report"/>.</summary>
+    public static ReportPayload From(TrustReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         return new()
@@ -100,12 +80,48 @@ public sealed record ReportView
             Nonce = report.Nonce,
             Clock = report.Clock is { } c ? new ClockView(c.Clock, c.ResetCount, c.RestartCount, c.Safe) : null,
             Baselines = [.. report.Baselines.Select(b => new BaselineRefView(b.Name, b.Version, b.Kind))],
-            Jws = jws,
         };
     }
 
     /// <summary>A trust level as the JSON of reports spells it (<c>trusted</c>, <c>untrusted</c>, <c>unknown</c>).</summary>
     public static string TrustName(TrustLevel t) => AttestationService.Name(t);
+}
+
+/// <summary>
+/// A stored trust report as the API returns it: the signed payload's fields plus the compact JWS itself;
+/// <c>currentTrust</c> and <c>agentFailure</c> only where a route adds them.
+/// </summary>
+public sealed record ReportView : ReportPayload
+{
+    public ReportView()
+    {
+    }
+
+    /// <summary><paramref name="payload"/> and its JWS.</summary>
+    [SetsRequiredMembers]
+    public ReportView(ReportPayload payload, string jws)
+        : base(payload ?? throw new ArgumentNullException(nameof(payload))) => Jws = jws;
+
+    /// <summary>The signed report, a compact JWS (ES256); verify it with <c>/v1/keys</c>.</summary>
+    public required string Jws { get; init; }
+
+    /// <summary>The host's trust as of now by this report (an expired report, or one of a past enrollment, is unknown).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CurrentTrust { get; init; }
+
+    /// <summary>Attest now only: the agent failed, and this (unknown) report records it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AgentFailure { get; init; }
+
+    /// <summary>A stored report: its signed payload's fields and its JWS.</summary>
+    public static ReportView From(ReportRecord r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return From(TrustReportJson.Parse(r.PayloadJson), r.Jws);
+    }
+
+    /// <summary>A report and its JWS.</summary>
+    public static ReportView From(TrustReport report, string jws) => new(ReportPayload.From(report), jws);
 }
 
 /// <summary>One named reason a check failed; members that do not apply are left out.</summary>
@@ -229,71 +245,7 @@ public sealed record VerifyReportResult(bool Valid, bool Current, string? Reason
 {
     /// <summary>The verified report's payload (left out when the signature did not verify).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public VerifiedReport? Report { get; init; }
-}
-
-/// <summary>A verified report's signed payload (as signed: members it leaves out are left out).</summary>
-public sealed record VerifiedReport
-{
-    /// <summary>The report id.</summary>
-    public required string Id { get; init; }
-
-    /// <summary>The host the report judges.</summary>
-    public required string Host { get; init; }
-
-    /// <summary>The enrollment the report belongs to.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Enrollment { get; init; }
-
-    /// <summary>The verdict: <c>trusted</c>, <c>untrusted</c> or <c>unknown</c>.</summary>
-    public required string Trust { get; init; }
-
-    /// <summary><c>ca</c> or <c>tofu</c>.</summary>
-    public required string EkTrust { get; init; }
-
-    /// <summary>When the evidence was verified.</summary>
-    public required DateTimeOffset VerifiedAt { get; init; }
-
-    /// <summary>Start of the validity window.</summary>
-    public required DateTimeOffset ValidFrom { get; init; }
-
-    /// <summary>End of the validity window (exclusive).</summary>
-    public required DateTimeOffset ValidTo { get; init; }
-
-    /// <summary>Host-level faults.</summary>
-    public required IReadOnlyList<FaultView> Faults { get; init; }
-
-    /// <summary>The verdict per pool.</summary>
-    public required IReadOnlyList<PoolResultView> Pools { get; init; }
-
-    /// <summary>The pools that made the host trusted.</summary>
-    public required IReadOnlyList<string> TrustedPools { get; init; }
-
-    /// <summary>Verified PCRs: bank -> index -> lower-case hex.</summary>
-    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Pcrs { get; init; }
-
-    /// <summary>The nonce of the verified quote, lower-case hex.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Nonce { get; init; }
-
-    /// <summary>TPMS_CLOCK_INFO of the verified quote.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public ClockView? Clock { get; init; }
-
-    /// <summary>Every baseline the evaluation used.</summary>
-    public required IReadOnlyList<BaselineRefView> Baselines { get; init; }
-
-    /// <summary>The payload of <paramref name="v"/>, the same members without the JWS.</summary>
-    public static VerifiedReport From(ReportView v)
-    {
-        ArgumentNullException.ThrowIfNull(v);
-        return new()
-        {
-            Id = v.Id, Host = v.Host, Enrollment = v.Enrollment, Trust = v.Trust, EkTrust = v.EkTrust, VerifiedAt = v.VerifiedAt,
-            ValidFrom = v.ValidFrom, ValidTo = v.ValidTo, Faults = v.Faults, Pools = v.Pools, TrustedPools = v.TrustedPools,
-            Pcrs = v.Pcrs, Nonce = v.Nonce, Clock = v.Clock, Baselines = v.Baselines,
-        };
-    }
+    public ReportPayload? Report { get; init; }
 }
 
 /// <summary>The JWK Set (RFC 7517) of the report-signing key, served as <c>application/jwk-set+json</c>.</summary>

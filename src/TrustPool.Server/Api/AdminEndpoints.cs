@@ -17,17 +17,17 @@ public static class AdminEndpoints
     public static void Map(IEndpointRouteBuilder v1)
     {
         v1.MapPost("/tokens", CreateTokenAsync).RequireRole(Role.Admin).WithName("CreateToken")
-            .Accepts<CreateTokenRequest>("application/json").ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413);
+            .Accepts<CreateTokenRequest>("application/json").WithProblems(400, 413);
         v1.MapGet("/tokens", ListTokensAsync).RequireRole(Role.Admin).WithName("ListTokens")
-            .ProducesProblem(401).ProducesProblem(403);
+            ;
         v1.MapDelete("/tokens/{id}", RevokeTokenAsync).RequireRole(Role.Admin).WithName("RevokeToken")
-            .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
+            .WithProblems(404);
         v1.MapPost("/webhooks", CreateWebhookAsync).RequireRole(Role.Admin).WithName("CreateWebhook")
-            .Accepts<CreateWebhookRequest>("application/json").ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413);
+            .Accepts<CreateWebhookRequest>("application/json").WithProblems(400, 413);
         v1.MapGet("/webhooks", ListWebhooksAsync).RequireRole(Role.Admin).WithName("ListWebhooks")
-            .ProducesProblem(401).ProducesProblem(403);
+            ;
         v1.MapDelete("/webhooks/{id}", DeleteWebhookAsync).RequireRole(Role.Admin).WithName("DeleteWebhook")
-            .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
+            .WithProblems(404);
     }
 
     /// <summary><c>{role, name?}</c> → the token in clear text, shown this once.</summary>

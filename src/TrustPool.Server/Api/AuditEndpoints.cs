@@ -19,17 +19,17 @@ public static class AuditEndpoints
 {
     public static void Map(IEndpointRouteBuilder v1)
     {
-        BaselineEndpoints.Errors(v1.MapGet("/audit/checkpoint", CheckpointAsync).RequireRole(Role.Reader).WithName("AuditCheckpoint")
-            .Produces<string>(200, "text/plain"));
-        BaselineEndpoints.Errors(v1.MapGet("/audit/checkpoints", CheckpointsAsync).RequireRole(Role.Reader).WithName("AuditCheckpoints"));
-        BaselineEndpoints.Errors(v1.MapGet("/audit/proof/inclusion", InclusionAsync).RequireRole(Role.Reader).WithName("AuditInclusionProof"), 400);
-        BaselineEndpoints.Errors(v1.MapGet("/audit/proof/consistency", ConsistencyAsync).RequireRole(Role.Reader).WithName("AuditConsistencyProof"), 400);
-        BaselineEndpoints.Errors(v1.MapGet("/audit/entries", EntriesAsync).RequireRole(Role.Reader).WithName("AuditEntries"), 400);
+        v1.MapGet("/audit/checkpoint", CheckpointAsync).RequireRole(Role.Reader).WithName("AuditCheckpoint")
+            .Produces<string>(200, "text/plain");
+        v1.MapGet("/audit/checkpoints", CheckpointsAsync).RequireRole(Role.Reader).WithName("AuditCheckpoints");
+        v1.MapGet("/audit/proof/inclusion", InclusionAsync).RequireRole(Role.Reader).WithName("AuditInclusionProof").WithProblems(400);
+        v1.MapGet("/audit/proof/consistency", ConsistencyAsync).RequireRole(Role.Reader).WithName("AuditConsistencyProof").WithProblems(400);
+        v1.MapGet("/audit/entries", EntriesAsync).RequireRole(Role.Reader).WithName("AuditEntries").WithProblems(400);
         // The schema is the JSON variant's; format=html answers the same report as a text/html page.
-        BaselineEndpoints.Errors(v1.MapGet("/audit/compliance", ComplianceAsync).RequireRole(Role.Reader).WithName("AuditComplianceReport")
-            .WithDescription("The compliance report as JSON, or with format=html as a readable text/html page."), 400);
-        BaselineEndpoints.Errors(v1.MapGet("/audit/key", (ServerContext s) => TypedResults.Text(Log(s).PublicKeyPem, "application/x-pem-file"))
-            .RequireRole(Role.Reader).WithName("AuditKey").Produces<string>(200, "application/x-pem-file"));
+        v1.MapGet("/audit/compliance", ComplianceAsync).RequireRole(Role.Reader).WithName("AuditComplianceReport")
+            .WithDescription("The compliance report as JSON, or with format=html as a readable text/html page.").WithProblems(400);
+        v1.MapGet("/audit/key", (ServerContext s) => TypedResults.Text(Log(s).PublicKeyPem, "application/x-pem-file"))
+            .RequireRole(Role.Reader).WithName("AuditKey").Produces<string>(200, "application/x-pem-file");
     }
 
     /// <summary>

@@ -17,27 +17,16 @@ public static class BaselineEndpoints
 
     public static void Map(IEndpointRouteBuilder v1)
     {
-        Errors(v1.MapPost("/baselines/import", ImportFromHostAsync).RequireRole(Role.Operator).WithName("ImportBaseline")
-            .Accepts<ImportBaselineRequest>("application/json"), 400, 404, 409, 413, 422, 502, 503);
-        Errors(v1.MapPost("/baselines", CreateAsync).RequireRole(Role.Operator).WithName("CreateBaseline")
-            .Accepts<BaselineDocument>("application/json"), 400, 409, 413);
-        Errors(v1.MapGet("/baselines", ListAsync).RequireRole(Role.Reader).WithName("ListBaselines"));
-        Errors(v1.MapGet("/baselines/{name}", GetAsync).RequireRole(Role.Reader).WithName("GetBaseline"), 404);
-        Errors(v1.MapGet("/baselines/{name}/versions", VersionsAsync).RequireRole(Role.Reader).WithName("BaselineVersions"), 404);
-        Errors(v1.MapPut("/baselines/{name}", UpdateAsync).RequireRole(Role.Operator).WithName("UpdateBaseline")
-            .Accepts<BaselineDocument>("application/json"), 400, 404, 409, 413);
-        Errors(v1.MapDelete("/baselines/{name}", DeleteAsync).RequireRole(Role.Operator).WithName("DeleteBaseline"), 404, 409);
-    }
-
-    /// <summary>Declares the ProblemDetails a route can answer with: <paramref name="statuses"/> plus 401/403 (RoleFilter).</summary>
-    internal static RouteHandlerBuilder Errors(RouteHandlerBuilder route, params int[] statuses)
-    {
-        foreach (var status in statuses.Append(401).Append(403).Order())
-        {
-            route.ProducesProblem(status);
-        }
-
-        return route;
+        v1.MapPost("/baselines/import", ImportFromHostAsync).RequireRole(Role.Operator).WithName("ImportBaseline")
+            .Accepts<ImportBaselineRequest>("application/json").WithProblems(400, 404, 409, 413, 422, 502, 503);
+        v1.MapPost("/baselines", CreateAsync).RequireRole(Role.Operator).WithName("CreateBaseline")
+            .Accepts<BaselineDocument>("application/json").WithProblems(400, 409, 413);
+        v1.MapGet("/baselines", ListAsync).RequireRole(Role.Reader).WithName("ListBaselines");
+        v1.MapGet("/baselines/{name}", GetAsync).RequireRole(Role.Reader).WithName("GetBaseline").WithProblems(404);
+        v1.MapGet("/baselines/{name}/versions", VersionsAsync).RequireRole(Role.Reader).WithName("BaselineVersions").WithProblems(404);
+        v1.MapPut("/baselines/{name}", UpdateAsync).RequireRole(Role.Operator).WithName("UpdateBaseline")
+            .Accepts<BaselineDocument>("application/json").WithProblems(400, 404, 409, 413);
+        v1.MapDelete("/baselines/{name}", DeleteAsync).RequireRole(Role.Operator).WithName("DeleteBaseline").WithProblems(404, 409);
     }
 
     /// <summary>

@@ -15,28 +15,17 @@ public static class HostEndpoints
     public static void Map(IEndpointRouteBuilder v1)
     {
         v1.MapPost("/hosts", EnrollAsync).RequireRole(Role.Operator).WithName("EnrollHost")
-            .Accepts<EnrollHostRequest>("application/json").WithProblems(400, 401, 403, 409, 413, 422, 502);
-        v1.MapGet("/hosts", ListAsync).RequireRole(Role.Reader).WithName("ListHosts").WithProblems(401, 403);
-        v1.MapGet("/hosts/{name}", ShowAsync).RequireRole(Role.Reader).WithName("ShowHost").WithProblems(401, 403, 404);
-        v1.MapDelete("/hosts/{name}", RemoveAsync).RequireRole(Role.Operator).WithName("RemoveHost").WithProblems(401, 403, 404);
-        v1.MapPost("/hosts/{name}/attest", AttestAsync).RequireRole(Role.Operator).WithName("AttestHost").WithProblems(401, 403, 404, 409, 502);
+            .Accepts<EnrollHostRequest>("application/json").WithProblems(400, 409, 413, 422, 502);
+        v1.MapGet("/hosts", ListAsync).RequireRole(Role.Reader).WithName("ListHosts");
+        v1.MapGet("/hosts/{name}", ShowAsync).RequireRole(Role.Reader).WithName("ShowHost").WithProblems(404);
+        v1.MapDelete("/hosts/{name}", RemoveAsync).RequireRole(Role.Operator).WithName("RemoveHost").WithProblems(404);
+        v1.MapPost("/hosts/{name}/attest", AttestAsync).RequireRole(Role.Operator).WithName("AttestHost").WithProblems(404, 409, 502);
         v1.MapPost("/hosts/{name}/enroll", ReEnrollAsync).RequireRole(Role.Operator).WithName("ReEnrollHost")
-            .Accepts<ReEnrollHostRequest>("application/json").WithProblems(400, 401, 403, 404, 409, 413, 422, 502);
+            .Accepts<ReEnrollHostRequest>("application/json").WithProblems(400, 404, 409, 413, 422, 502);
         v1.MapPut("/hosts/{name}/tags", SetTagsAsync).RequireRole(Role.Operator).WithName("SetHostTags")
-            .Accepts<SetHostTagsRequest>("application/json").WithProblems(400, 401, 403, 404, 413);
-        v1.MapGet("/hosts/{name}/report", LatestReportAsync).RequireRole(Role.Reader).WithName("LatestReport").WithProblems(401, 403, 404);
-        v1.MapGet("/hosts/{name}/reports", ReportHistoryAsync).RequireRole(Role.Reader).WithName("ReportHistory").WithProblems(400, 401, 403);
-    }
-
-    /// <summary>Declares the ProblemDetails responses a route can give.</summary>
-    internal static RouteHandlerBuilder WithProblems(this RouteHandlerBuilder builder, params int[] statuses)
-    {
-        foreach (var status in statuses)
-        {
-            builder.ProducesProblem(status);
-        }
-
-        return builder;
+            .Accepts<SetHostTagsRequest>("application/json").WithProblems(400, 404, 413);
+        v1.MapGet("/hosts/{name}/report", LatestReportAsync).RequireRole(Role.Reader).WithName("LatestReport").WithProblems(404);
+        v1.MapGet("/hosts/{name}/reports", ReportHistoryAsync).RequireRole(Role.Reader).WithName("ReportHistory").WithProblems(400);
     }
 
     private static async Task<Created<HostView>> EnrollAsync(HttpContext http, ServerContext s)

@@ -14,13 +14,13 @@ public static class PoolEndpoints
 {
     public static void Map(IEndpointRouteBuilder v1)
     {
-        BaselineEndpoints.Errors(v1.MapPost("/pools", CreateAsync).RequireRole(Role.Operator).WithName("CreatePool")
-            .Accepts<PoolDocument>("application/json"), 400, 409, 413, 422);
-        BaselineEndpoints.Errors(v1.MapGet("/pools", ListAsync).RequireRole(Role.Reader).WithName("ListPools"));
-        BaselineEndpoints.Errors(v1.MapGet("/pools/{name}", ShowAsync).RequireRole(Role.Reader).WithName("ShowPool"), 404);
-        BaselineEndpoints.Errors(v1.MapPut("/pools/{name}", UpdateAsync).RequireRole(Role.Operator).WithName("UpdatePool")
-            .Accepts<PoolDocument>("application/json"), 400, 404, 413, 422);
-        BaselineEndpoints.Errors(v1.MapDelete("/pools/{name}", DeleteAsync).RequireRole(Role.Operator).WithName("DeletePool"), 404);
+        v1.MapPost("/pools", CreateAsync).RequireRole(Role.Operator).WithName("CreatePool")
+            .Accepts<PoolDocument>("application/json").WithProblems(400, 409, 413, 422);
+        v1.MapGet("/pools", ListAsync).RequireRole(Role.Reader).WithName("ListPools");
+        v1.MapGet("/pools/{name}", ShowAsync).RequireRole(Role.Reader).WithName("ShowPool").WithProblems(404);
+        v1.MapPut("/pools/{name}", UpdateAsync).RequireRole(Role.Operator).WithName("UpdatePool")
+            .Accepts<PoolDocument>("application/json").WithProblems(400, 404, 413, 422);
+        v1.MapDelete("/pools/{name}", DeleteAsync).RequireRole(Role.Operator).WithName("DeletePool").WithProblems(404);
     }
 
     private static async Task<Created<PoolView>> CreateAsync(HttpContext http, ServerContext s)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TrustPool.Attestation.Baselines;
@@ -9,6 +10,21 @@ namespace TrustPool.Server.Api;
 /// <summary>ProblemDetails (RFC 9457) responses with a stable <c>type</c> per fault.</summary>
 public static class Problems
 {
+    /// <summary>
+    /// Declares, for the OpenAPI document, the ProblemDetails statuses a route answers with besides 401/403 (those come
+    /// with <c>RequireRole</c>).
+    /// </summary>
+    public static RouteHandlerBuilder WithProblems(this RouteHandlerBuilder route, params int[] statuses)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        foreach (var status in statuses)
+        {
+            route.ProducesProblem(status);
+        }
+
+        return route;
+    }
+
     public const string TypePrefix = "urn:trustpool:service:";
 
     public static ProblemHttpResult Result(int status, string code, string detail, string? field = null, IDictionary<string, object?>? extensions = null)

@@ -13,9 +13,9 @@ public static class ReportEndpoints
 {
     public static void Map(IEndpointRouteBuilder v1)
     {
-        v1.MapGet("/reports/{id}", GetAsync).RequireRole(Role.Reader).WithName("GetReport").WithProblems(400, 401, 403, 404);
+        v1.MapGet("/reports/{id}", GetAsync).RequireRole(Role.Reader).WithName("GetReport").WithProblems(400, 404);
         v1.MapPost("/reports/verify", VerifyAsync).RequireRole(Role.Reader).WithName("VerifyReport")
-            .Accepts<VerifyReportRequest>("application/json").WithProblems(400, 401, 403, 413);
+            .Accepts<VerifyReportRequest>("application/json").WithProblems(400, 413);
         // Public keys are public: anyone holding a report can check it. The signer writes the JWK Set itself (its
         // content type is application/jwk-set+json); JwkSet is its schema. No token, no input: only
         // the service's own failure (500, urn:trustpool:service:internal) is an error.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using TrustPool.Server.Api;
 
@@ -14,15 +15,19 @@ public sealed record RequiredRole(Role Role);
 /// </summary>
 public static class RoleFilter
 {
+    private static ProducesResponseTypeMetadata Problem(int status) => new(status, typeof(ProblemDetails), ["application/problem+json"]);
+
     public static TBuilder RequireRole<TBuilder>(this TBuilder builder, Role role)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new RequiredRole(role)).AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var header = http.Request.Headers.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-            return await CheckAsync(http, token, role) ?? await next(context);
-        });
+        // 401 without a valid token, 403 with too low a role: declared here, once, for the OpenAPI document.
+        builder.WithMetadata(new RequiredRole(role), Problem(StatusCodes.Status401Unauthorized), Problem(StatusCodes.Status403Forbidden))
+            .AddEndpointFilter(async (context, next) =>
+            {
+                var http = context.HttpContext;
+                var header = http.Request.Headers.Authorization.ToString();
+                var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+                return await CheckAsync(http, token, role) ?? await next(context);
+            });
 
     /// <summary>Null when <paramref name="token"/> has at least <paramref name="role"/>, else the 401/403 result.</summary>
     public static async ValueTask<IResult?> CheckAsync(HttpContext http, string? token, Role role)

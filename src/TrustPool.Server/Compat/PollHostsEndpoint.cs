@@ -26,7 +26,7 @@ public static class PollHostsEndpoint
         foreach (var prefix in Prefixes)
         {
             app.MapPost(prefix + "/PollHosts", PollAsync).WithName("PollHosts" + (prefix.Contains("OpenAttestation", StringComparison.Ordinal) ? "" : "Legacy"))
-                .Accepts<PollHostsRequest>("application/json").Produces<PollHostsResponse>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413);
+                .Accepts<PollHostsRequest>("application/json").Produces<PollHostsResponse>().WithProblems(400, 401, 403, 413);
         }
     }
 

@@ -20,21 +20,19 @@ public static class PlacementEndpoints
     public static void Map(IEndpointRouteBuilder v1)
     {
         v1.MapPost("/placements", PlaceAsync).RequireRole(Role.Operator).WithName("Place")
-            .Accepts<PlaceWorkloadRequest>("application/json").ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
-            .ProducesProblem(409).ProducesProblem(413);
+            .Accepts<PlaceWorkloadRequest>("application/json").WithProblems(400, 409, 413);
         v1.MapGet("/placements", ListAsync).RequireRole(Role.Reader).WithName("ListPlacements")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403);
+            .WithProblems(400);
         v1.MapGet("/placements/{id}", GetAsync).RequireRole(Role.Reader).WithName("GetPlacement")
-            .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
+            .WithProblems(404);
         v1.MapDelete("/placements/{id}", ReleaseAsync).RequireRole(Role.Operator).WithName("ReleasePlacement")
-            .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
+            .WithProblems(404);
         v1.MapGet("/evacuations", EvacuationsAsync).RequireRole(Role.Reader).WithName("Evacuations")
-            .ProducesProblem(401).ProducesProblem(403);
+            ;
         v1.MapPost("/evacuations", PlanEvacuationsAsync).RequireRole(Role.Operator).WithName("PlanEvacuations")
-            .ProducesProblem(401).ProducesProblem(403);
+            ;
         v1.MapPut("/hosts/{name}/inventory", SetInventoryAsync).RequireRole(Role.Operator).WithName("SetHostInventory")
-            .Accepts<SetHostInventoryRequest>("application/json").ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
-            .ProducesProblem(404).ProducesProblem(413);
+            .Accepts<SetHostInventoryRequest>("application/json").WithProblems(400, 404, 413);
     }
 
     /// <summary>

@@ -110,6 +110,16 @@ internal static class ServerCommand
         return RunAsync(options).GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// The start-up line about the admin token, true to what is on disk: an instance that joined a database that already
+    /// had tokens (a second instance, or the data directory was replaced) has no token file of its own.
+    /// </summary>
+    internal static string AdminTokenLine(bool firstStart, string path, bool exists) =>
+        firstStart ? $"admin token written to {path} (mode 0600)"
+        : exists ? $"admin token file: {path}"
+        : $"no admin token file at {path}: the database already had tokens (another instance's first start made the admin token); " +
+          "use a token from that instance or create one with `trustpool token create`";
+
     private static void PrintErrors(IReadOnlyList<string> errors)
     {
         Console.Error.WriteLine("error: invalid server configuration:");
@@ -150,7 +160,7 @@ internal static class ServerCommand
         Console.WriteLine($"server listening on {string.Join(", ", host.Addresses)}");
         Console.WriteLine($"service CA (agents: --service-ca; clients: --ca-file): {host.CaCertificatePath}");
         Console.WriteLine($"report-signing key: {host.ReportKeyPath} (public key at /v1/keys)");
-        Console.WriteLine(host.FirstStart ? $"admin token written to {host.AdminTokenPath} (mode 0600)" : $"admin token file: {host.AdminTokenPath}");
+        Console.WriteLine(AdminTokenLine(host.FirstStart, host.AdminTokenPath, File.Exists(host.AdminTokenPath)));
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

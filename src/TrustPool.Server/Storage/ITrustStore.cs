@@ -156,7 +156,8 @@ public interface IStoreTransaction : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="action"/> once after <see cref="CommitAsync"/> succeeded (never on rollback), for caches of
-    /// committed state. Actions run in registration order and must not throw.
+    /// committed state. Actions run in registration order, must not throw, and must not write to the store (they run
+    /// while the SQLite writer lock is still held).
     /// </summary>
     void OnCommitted(Action action);
 

@@ -15,6 +15,7 @@ internal sealed class StoreTransaction : IStoreTransaction
     private List<Action>? _onCommitted;
     private List<AuditRecord>? _audit;
     private bool _disposed;
+    private bool _committed;
 
     public StoreTransaction(SqlTrustStore store, DbConnection connection, DbTransaction transaction, bool holdsWriterLock)
     {
@@ -156,6 +157,7 @@ internal sealed class StoreTransaction : IStoreTransaction
     public void OnCommitted(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
+        ThrowIfCommitted();
         (_onCommitted ??= []).Add(action);
     }
 
@@ -163,6 +165,7 @@ internal sealed class StoreTransaction : IStoreTransaction
     {
         ArgumentNullException.ThrowIfNull(records);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfCommitted();
         foreach (var record in records)
         {
             ArgumentNullException.ThrowIfNull(record);
@@ -173,6 +176,7 @@ internal sealed class StoreTransaction : IStoreTransaction
     public async Task<IReadOnlyList<AuditEntry>> CommitAsync()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfCommitted();
         // The change's audit records go in last, inside the same transaction: both commit or neither does.
         IReadOnlyList<AuditEntry> entries = [];
         if (_audit is { } records)
@@ -182,13 +186,25 @@ internal sealed class StoreTransaction : IStoreTransaction
         }
 
         await Transaction.CommitAsync();
-        // Before the next SQLite writer may start, so it already sees what the actions cache.
+        _committed = true;
+
+        // The change is committed: every action runs and the entries are published even if one of them fails (a bug),
+        // which is then thrown once all have run. Actions run before the next SQLite writer may start, so it already
+        // sees what they cache.
+        List<Exception>? failures = null;
         if (_onCommitted is { } actions)
         {
             _onCommitted = null;
             foreach (var action in actions)
             {
-                action();
+                try
+                {
+                    action();
+                }
+                catch (Exception e)
+                {
+                    (failures ??= []).Add(e);
+                }
             }
         }
 
@@ -197,7 +213,19 @@ internal sealed class StoreTransaction : IStoreTransaction
         ReleaseWriterLock();
         if (entries.Count > 0)
         {
-            _store.OnAuditCommitted(entries);
+            try
+            {
+                _store.OnAuditCommitted(entries);
+            }
+            catch (Exception e)
+            {
+                (failures ??= []).Add(e);
+            }
+        }
+
+        if (failures is not null)
+        {
+            throw new AggregateException("The change committed, but an action after the commit failed.", failures);
         }
 
         return entries;
@@ -251,6 +279,15 @@ internal sealed class StoreTransaction : IStoreTransaction
 
         await command.PrepareAsync();
         return command;
+    }
+
+    /// <summary>A record or action added after the commit would be silently lost: refuse it.</summary>
+    private void ThrowIfCommitted()
+    {
+        if (_committed)
+        {
+            throw new InvalidOperationException("The transaction is already committed: record audit records and commit actions before CommitAsync.");
+        }
     }
 
     private void ReleaseWriterLock() => _store.ExitWriter(Interlocked.Exchange(ref _holdsWriterLock, 0) == 1);

@@ -18,14 +18,12 @@ public static class AdminEndpoints
     {
         v1.MapPost("/tokens", CreateTokenAsync).RequireRole(Role.Admin).WithName("CreateToken")
             .Accepts<CreateTokenRequest>("application/json").WithProblems(400, 413);
-        v1.MapGet("/tokens", ListTokensAsync).RequireRole(Role.Admin).WithName("ListTokens")
-            ;
+        v1.MapGet("/tokens", ListTokensAsync).RequireRole(Role.Admin).WithName("ListTokens");
         v1.MapDelete("/tokens/{id}", RevokeTokenAsync).RequireRole(Role.Admin).WithName("RevokeToken")
             .WithProblems(404);
         v1.MapPost("/webhooks", CreateWebhookAsync).RequireRole(Role.Admin).WithName("CreateWebhook")
             .Accepts<CreateWebhookRequest>("application/json").WithProblems(400, 413);
-        v1.MapGet("/webhooks", ListWebhooksAsync).RequireRole(Role.Admin).WithName("ListWebhooks")
-            ;
+        v1.MapGet("/webhooks", ListWebhooksAsync).RequireRole(Role.Admin).WithName("ListWebhooks");
         v1.MapDelete("/webhooks/{id}", DeleteWebhookAsync).RequireRole(Role.Admin).WithName("DeleteWebhook")
             .WithProblems(404);
     }

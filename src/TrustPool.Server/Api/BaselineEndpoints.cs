@@ -18,7 +18,7 @@ public static class BaselineEndpoints
     public static void Map(IEndpointRouteBuilder v1)
     {
         v1.MapPost("/baselines/import", ImportFromHostAsync).RequireRole(Role.Operator).WithName("ImportBaseline")
-            .Accepts<ImportBaselineRequest>("application/json").WithProblems(400, 404, 409, 413, 422, 502, 503);
+            .Accepts<ImportBaselineRequest>("application/json").WithProblems(400, 404, 409, 413, 422, 502);
         v1.MapPost("/baselines", CreateAsync).RequireRole(Role.Operator).WithName("CreateBaseline")
             .Accepts<BaselineDocument>("application/json").WithProblems(400, 409, 413);
         v1.MapGet("/baselines", ListAsync).RequireRole(Role.Reader).WithName("ListBaselines");

@@ -66,7 +66,7 @@ public static class HostEndpoints
         // The agent failed and the previous report still holds: say so, with the report that still applies.
         var failure = result.Failure!;
         var latest = result.Current;
-        return (ProblemHttpResult)Problems.Result(502, ServiceErrors.AgentPrefix + failure.Failure.ToString().ToLowerInvariant(), $"agent: {failure.Message}",
+        return Problems.Result(502, ServiceErrors.AgentPrefix + failure.Failure.ToString().ToLowerInvariant(), $"agent: {failure.Message}",
             extensions: new Dictionary<string, object?> { ["currentReportId"] = latest?.Id, ["currentTrust"] = latest?.Trust, ["validTo"] = latest?.ValidTo });
     }
 

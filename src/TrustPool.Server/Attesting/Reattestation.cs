@@ -49,7 +49,7 @@ public sealed class Reattestation : IAsyncDisposable
     /// Completes once every request made so far has had its pass (or <paramref name="timeout"/> ran out: false). Tests use
     /// it to see a change's re-attestations before they look at the reports or the audit log.
     /// </summary>
-    public async Task<bool> WhenIdleAsync(TimeSpan timeout)
+    internal async Task<bool> WhenIdleAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (Volatile.Read(ref _pending) > 0)

@@ -38,12 +38,12 @@ public static class RoleFilter
         if (actual is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            return Problems.Result(401, "unauthorized", token is null ? "a bearer token is required" : "the token is not valid");
+            return Problems.Result(401, ServiceErrors.Unauthorized, token is null ? "a bearer token is required" : "the token is not valid");
         }
 
         if (actual.Value < role)
         {
-            return Problems.Result(403, "forbidden", $"this needs the {Roles.Name(role)} role; the token has {Roles.Name(actual.Value)}");
+            return Problems.Result(403, ServiceErrors.Forbidden, $"this needs the {Roles.Name(role)} role; the token has {Roles.Name(actual.Value)}");
         }
 
         http.Items["trustpool.role"] = actual.Value;

@@ -65,7 +65,7 @@ public sealed class TokenService
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
     /// <summary>A new token and the record that stores only its hash; the caller inserts it (with its audit record).</summary>
-    public (TokenRecord Record, string Token) NewRecord(string name, Role role)
+    private (TokenRecord Record, string Token) NewRecord(string name, Role role)
     {
         var token = NewToken();
         return (new TokenRecord(Guid.NewGuid().ToString("N"), name, Roles.Name(role), Hash(token), _time.GetUtcNow(), null), token);

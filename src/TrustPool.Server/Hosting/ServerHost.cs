@@ -126,7 +126,7 @@ public sealed class ServerHost : IAsyncDisposable
                 ServerLog.SecretOnCommandLine(logger, option, SecretAlternatives(option));
             }
 
-            store = await TrustStore.OpenAsync(options.Database, data, cancellationToken, time);
+            store = await TrustStore.OpenAsync(options.Database, data, time, cancellationToken);
             ServerLog.DatabaseOpened(logger, store.Provider, ServerOptions.Redact(options.Database));
 
             var files = new ServerFiles(data);
@@ -244,7 +244,7 @@ public sealed class ServerHost : IAsyncDisposable
         Placements.PlacementEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
         PollHostsEndpoint.Map(app);
-        app.MapFallback(context => Problems.Result(404, "not-found", $"no endpoint {context.Request.Method} {context.Request.Path}").ExecuteAsync(context));
+        app.MapFallback(context => Problems.Result(404, ServiceErrors.NotFound, $"no endpoint {context.Request.Method} {context.Request.Path}").ExecuteAsync(context));
         return app;
     }
 
@@ -277,7 +277,7 @@ public sealed class ServerHost : IAsyncDisposable
             if (result is null)
             {
                 ServerLog.Unhandled(logger, context.Request.Method, context.Request.Path, e);
-                result = Problems.Result(500, "internal", "internal error; see the service log");
+                result = Problems.Result(500, ServiceErrors.Internal, "internal error; see the service log");
             }
 
             await result.ExecuteAsync(context);

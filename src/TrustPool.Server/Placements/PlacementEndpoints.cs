@@ -27,10 +27,8 @@ public static class PlacementEndpoints
             .WithProblems(404);
         v1.MapDelete("/placements/{id}", ReleaseAsync).RequireRole(Role.Operator).WithName("ReleasePlacement")
             .WithProblems(404);
-        v1.MapGet("/evacuations", EvacuationsAsync).RequireRole(Role.Reader).WithName("Evacuations")
-            ;
-        v1.MapPost("/evacuations", PlanEvacuationsAsync).RequireRole(Role.Operator).WithName("PlanEvacuations")
-            ;
+        v1.MapGet("/evacuations", EvacuationsAsync).RequireRole(Role.Reader).WithName("Evacuations");
+        v1.MapPost("/evacuations", PlanEvacuationsAsync).RequireRole(Role.Operator).WithName("PlanEvacuations");
         v1.MapPut("/hosts/{name}/inventory", SetInventoryAsync).RequireRole(Role.Operator).WithName("SetHostInventory")
             .Accepts<SetHostInventoryRequest>("application/json").WithProblems(400, 404, 413);
     }

@@ -22,7 +22,7 @@ public static class TrustStore
     /// </summary>
     /// <exception cref="ArgumentException">The database string names no known provider.</exception>
     /// <exception cref="StoreException">The database cannot be opened or its schema is newer than this build.</exception>
-    public static async Task<ITrustStore> OpenAsync(string database, string dataDirectory, CancellationToken ct = default, TimeProvider? time = null)
+    public static async Task<ITrustStore> OpenAsync(string database, string dataDirectory, TimeProvider? time = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(dataDirectory);

@@ -187,7 +187,7 @@ internal static class AgentEndpoints
         });
     }
 
-    private static PcrSelection ParseSelection(JsonElement root, IReadOnlySet<TpmAlgorithmId> banks)
+    internal static PcrSelection ParseSelection(JsonElement root, IReadOnlySet<TpmAlgorithmId> banks)
     {
         if (!root.TryGetProperty("selection", out var sel))
         {
@@ -245,7 +245,7 @@ internal static class AgentEndpoints
         return new PcrSelection(result);
     }
 
-    private static int ParseImaOffset(JsonElement root)
+    internal static int ParseImaOffset(JsonElement root)
     {
         if (!root.TryGetProperty("imaOffset", out var e) || e.ValueKind == JsonValueKind.Null)
         {

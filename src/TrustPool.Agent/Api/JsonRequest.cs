@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -43,7 +44,16 @@ internal static class JsonRequest
             {
                 // JsonDocument keeps referring to the memory it parsed: copy out of the pipe's buffers, which Kestrel
                 // reuses for the next request on the connection once AdvanceTo releases them.
-                doc = JsonDocument.Parse(result.Buffer.ToArray(), s_options);
+                var bytes = result.Buffer.ToArray();
+
+                // JsonDocument checks UTF-8 only when a string is read (GetString throws InvalidOperationException),
+                // so an invalid byte in a field name or value would surface as a 500: refuse it here as a 400.
+                if (InvalidUtf8At(bytes) is var at and >= 0)
+                {
+                    throw new AgentProblem(400, AgentProblem.MalformedJson, "Malformed JSON", $"the body is not UTF-8: invalid byte at offset {at}", "body");
+                }
+
+                doc = JsonDocument.Parse(bytes, s_options);
             }
             catch (JsonException e)
             {
@@ -62,6 +72,23 @@ internal static class JsonRequest
         {
             reader.AdvanceTo(result.Buffer.End);
         }
+    }
+
+    /// <summary>Offset of the first byte that does not start a valid UTF-8 sequence, or -1 when all are valid.</summary>
+    internal static int InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[at..], out _, out var n) != OperationStatus.Done)
+            {
+                return at;
+            }
+
+            at += n;
+        }
+
+        return -1;
     }
 
     /// <summary>A required (or, with <paramref name="required"/> false, optional) base64 string of <paramref name="min"/>..<paramref name="max"/> bytes.</summary>

@@ -25,10 +25,12 @@ public static class AuditExportVerifier
     {
         ArgumentNullException.ThrowIfNull(exportJson);
         ArgumentNullException.ThrowIfNull(extraCheckpoints);
-        JsonNode doc;
+        JsonObject doc;
         try
         {
-            doc = JsonNode.Parse(exportJson) ?? throw new AuditExportFormatException("the export is empty");
+            // Duplicate names are refused while parsing: JsonObject would otherwise throw ArgumentException on first access.
+            doc = JsonNode.Parse(exportJson, null, new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new AuditExportFormatException("the export is not a JSON object");
         }
         catch (JsonException e)
         {
@@ -47,7 +49,7 @@ public static class AuditExportVerifier
             }
         }
 
-        if (doc["format"]?.GetValue<string>() != AuditExport.Format)
+        if (doc["format"] is not JsonValue format || !format.TryGetValue<string>(out var formatName) || formatName != AuditExport.Format)
         {
             throw new AuditExportFormatException($"not a {AuditExport.Format} document");
         }
@@ -59,19 +61,30 @@ public static class AuditExportVerifier
         {
             key.ImportFromPem(publicKeyPem ?? Str(doc["publicKey"], "publicKey"));
         }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        catch (Exception e) when (e is ArgumentException or CryptographicException or PlatformNotSupportedException)
         {
+            // PlatformNotSupportedException: a well-formed key on a curve OpenSSL does not offer.
             throw new AuditExportFormatException($"the public key is not a PEM EC key: {e.Message}");
         }
 
-        var verifier = new CheckpointVerifier(keyName, key, origin);
+        CheckpointVerifier verifier;
+        try
+        {
+            verifier = new CheckpointVerifier(keyName, key, origin);
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            throw new AuditExportFormatException($"the export's keyName or publicKey cannot verify checkpoints: {e.Message}");
+        }
         var problems = new List<AuditExportProblem>();
 
         // Signed checkpoints, by size (the export's and any given separately).
         var notes = new List<string>();
-        foreach (var c in doc["checkpoints"]?.AsArray() ?? throw new AuditExportFormatException("the export has no checkpoints"))
+        var listed = doc["checkpoints"] as JsonArray ?? throw new AuditExportFormatException("the export has no checkpoints array");
+        for (var i = 0; i < listed.Count; i++)
         {
-            notes.Add(Str(c?["note"], "checkpoint note"));
+            var c = listed[i] as JsonObject ?? throw new AuditExportFormatException($"checkpoint {i} is not an object");
+            notes.Add(Str(c["note"], "checkpoint note"));
         }
 
         notes.AddRange(extraCheckpoints);
@@ -99,11 +112,11 @@ public static class AuditExportVerifier
         }
 
         // Records: canonical bytes, leaf hashes, positions.
-        var entries = doc["entries"]?.AsArray() ?? throw new AuditExportFormatException("the export has no entries");
+        var entries = doc["entries"] as JsonArray ?? throw new AuditExportFormatException("the export has no entries array");
         var leaves = new List<byte[]>(entries.Count);
         for (var i = 0; i < entries.Count; i++)
         {
-            var e = entries[i] ?? throw new AuditExportFormatException($"entry {i} is null");
+            var e = entries[i] as JsonObject ?? throw new AuditExportFormatException($"entry {i} is not an object");
             var bytes = Encoding.UTF8.GetBytes(Str(e["record"], $"record of entry {i}"));
             var leaf = MerkleHash.LeafHash(bytes);
             leaves.Add(leaf);

@@ -154,4 +154,61 @@ public sealed class AuditExportVerifierTests : IDisposable
     {
         Assert.Throws<AuditExportFormatException>(() => Verify(Export(), "not a key"));
     }
+
+    // Shapes of the 25 afl++ crash inputs (docs/FUZZING.md): each threw ArgumentException, InvalidOperationException or
+    // PlatformNotSupportedException out of Verify before the fix; now each is a format error.
+    [Theory]
+    [InlineData("dup-record")]
+    [InlineData("dup-root")]
+    [InlineData("entry-not-object")]
+    [InlineData("checkpoint-not-object")]
+    [InlineData("entries-not-array")]
+    [InlineData("root-array")]
+    [InlineData("key-name-space")]
+    public void Verify_MalformedShape_ThrowsFormatException(string shape)
+    {
+        var doc = Export();
+        var json = doc.ToJsonString();
+        switch (shape)
+        {
+            case "dup-record":
+                json = json.Replace("\"record\":", "\"record\":\"x\",\"record\":", StringComparison.Ordinal);
+                break;
+            case "dup-root":
+                json = json.Replace("\"origin\":", "\"origin\":\"x\",\"origin\":", StringComparison.Ordinal);
+                break;
+            case "entry-not-object":
+                doc["entries"]!.AsArray()[1] = 7;
+                json = doc.ToJsonString();
+                break;
+            case "checkpoint-not-object":
+                doc["checkpoints"]!.AsArray()[0] = "note";
+                json = doc.ToJsonString();
+                break;
+            case "entries-not-array":
+                doc["entries"] = "none";
+                json = doc.ToJsonString();
+                break;
+            case "root-array":
+                json = "[" + json + "]";
+                break;
+            case "key-name-space":
+                doc["keyName"] = "has space";
+                json = doc.ToJsonString();
+                break;
+        }
+
+        Assert.Throws<AuditExportFormatException>(() => AuditExportVerifier.Verify(json, [], null));
+    }
+
+    [Fact]
+    public void Verify_PublicKeyOnUnsupportedCurve_ThrowsFormatException()
+    {
+        // A secp256k1 SPKI (curve OID 1.3.132.0.10, zero point): whatever ImportFromPem throws for it is a format error.
+        // (The fuzzer's input, a curve OpenSSL lacks, threw PlatformNotSupportedException; that case is in the corpus.)
+        var doc = Export();
+        doc["publicKey"] = "-----BEGIN PUBLIC KEY-----\nMFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n-----END PUBLIC KEY-----\n";
+
+        Assert.Throws<AuditExportFormatException>(() => AuditExportVerifier.Verify(doc.ToJsonString(), [], null));
+    }
 }

@@ -62,6 +62,30 @@ public sealed class JsonBodyTests
         Assert.Equal("body", e.Field);
     }
 
+    // A service-request crash input from the afl++ campaign (docs/FUZZING.md): 0xff inside "agentUrl"'s value. Before
+    // the fix the accessor's GetString threw InvalidOperationException (a 500 instead of bad JSON).
+    [Fact]
+    public async Task ReadAsync_InvalidUtf8InString_BadJsonNamingOffset()
+    {
+        var bytes = Convert.FromHexString("7b226a7773223a22612e622e63222c2266726f6d486f7374223a226831222c226e476d65223a226e222c226b696e6473223a5b2275656669222c22696d61225d2c2274656d706c617465223a2274222c22726f6c65223a22726561646572222c2275726c223a2268747470733a2f2f782e6578616d706c652f68222c226576656e7473223a5b2274727573742e6368616e676564225d2c2274616773223a5b2261222c2262225d2c22686f7374223a226831222c226167656e7455726c223a22687474ff733a2f2f3132372e302e302e313a39303030222c227663707573223a342c226d656d6f72794d62223a313032342c226469736b4762223a31302c226c6f6164223a302e352c22706572666f726d616e6365223a312e307d");
+        var http = new DefaultHttpContext();
+        http.Request.Body = new MemoryStream(bytes);
+        http.Request.ContentLength = bytes.Length;
+
+        var e = await Assert.ThrowsAsync<ServiceException>(() => JsonBody.ReadAsync(http.Request));
+
+        Assert.Equal(ServiceErrors.BadJson, e.Code);
+        Assert.Equal("body", e.Field);
+        Assert.Contains("invalid byte at offset 195", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ValidUtf8NonAscii_Read()
+    {
+        using var body = await ReadAsync("{\"name\":\"Grüße 🙂\"}");
+        Assert.Equal("Grüße 🙂", body.RequiredString("name"));
+    }
+
     [Fact]
     public async Task OptionalStringMap_ValueNotAString_FieldNamesTheKey()
     {

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using TrustPool.Tpm.Text;
 
 namespace TrustPool.Agent.Api;
 
@@ -48,7 +48,7 @@ internal static class JsonRequest
 
                 // JsonDocument checks UTF-8 only when a string is read (GetString throws InvalidOperationException),
                 // so an invalid byte in a field name or value would surface as a 500: refuse it here as a 400.
-                if (InvalidUtf8At(bytes) is var at and >= 0)
+                if (Utf8Bytes.FirstInvalid(bytes) is var at and >= 0)
                 {
                     throw new AgentProblem(400, AgentProblem.MalformedJson, "Malformed JSON", $"the body is not UTF-8: invalid byte at offset {at}", "body");
                 }
@@ -72,23 +72,6 @@ internal static class JsonRequest
         {
             reader.AdvanceTo(result.Buffer.End);
         }
-    }
-
-    /// <summary>Offset of the first byte that does not start a valid UTF-8 sequence, or -1 when all are valid.</summary>
-    internal static int InvalidUtf8At(ReadOnlySpan<byte> bytes)
-    {
-        var at = 0;
-        while (at < bytes.Length)
-        {
-            if (Rune.DecodeFromUtf8(bytes[at..], out _, out var n) != OperationStatus.Done)
-            {
-                return at;
-            }
-
-            at += n;
-        }
-
-        return -1;
     }
 
     /// <summary>A required (or, with <paramref name="required"/> false, optional) base64 string of <paramref name="min"/>..<paramref name="max"/> bytes.</summary>

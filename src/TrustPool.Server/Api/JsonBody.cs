@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using TrustPool.Tpm.Text;
 
 namespace TrustPool.Server.Api;
 
@@ -41,7 +42,7 @@ public sealed class JsonBody : IDisposable
 
         // JsonDocument checks UTF-8 only when a string is read (GetString throws InvalidOperationException), so an
         // invalid byte in a field name or value would surface from an accessor as a 500: refuse it here as bad JSON.
-        if (InvalidUtf8At(bytes) is var at and >= 0)
+        if (Utf8Bytes.FirstInvalid(bytes) is var at and >= 0)
         {
             throw new ServiceException(ServiceErrorKind.InvalidInput, ServiceErrors.BadJson, $"body is not UTF-8: invalid byte at offset {at}", "body");
         }
@@ -63,23 +64,6 @@ public sealed class JsonBody : IDisposable
         }
 
         return new JsonBody(doc);
-    }
-
-    /// <summary>Offset of the first byte that does not start a valid UTF-8 sequence, or -1 when all are valid.</summary>
-    internal static int InvalidUtf8At(ReadOnlySpan<byte> bytes)
-    {
-        var at = 0;
-        while (at < bytes.Length)
-        {
-            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out var n) != System.Buffers.OperationStatus.Done)
-            {
-                return at;
-            }
-
-            at += n;
-        }
-
-        return -1;
     }
 
     public string? OptionalString(string field, int maxLength = 4096)

@@ -36,11 +36,4 @@ public sealed class JsonRequestTests
 
         Assert.Equal("Grüße 🙂", doc.RootElement.GetProperty("name").GetString());
     }
-
-    [Theory]
-    [InlineData(new byte[] { 0x61, 0x62 }, -1)]
-    [InlineData(new byte[] { 0x61, 0xff }, 1)]
-    [InlineData(new byte[] { 0xc3 }, 0)]
-    [InlineData(new byte[] { 0xed, 0xa0, 0x80 }, 0)]
-    public void InvalidUtf8At_FirstBadByte(byte[] bytes, int expected) => Assert.Equal(expected, JsonRequest.InvalidUtf8At(bytes));
 }
